@@ -1,0 +1,31 @@
+/* Process security set-up of the container's init (and later of `exec`'d
+ * processes): rlimits, user and groups, capabilities (libcap),
+ * no_new_privileges, oom_score_adj.  Called in the child, in this order:
+ *
+ *   libcrun_apply_rlimits      (still privileged: raising needs CAP_SYS_RESOURCE)
+ *   libcrun_apply_oom_score_adj
+ *   libcrun_set_user           (keeps capabilities across the uid change)
+ *   libcrun_apply_capabilities (bounding, then the other four sets)
+ *   libcrun_apply_no_new_privs
+ *
+ * Errors name the field (`process.rlimits[1]` RLIMIT_NOFILE...) and reason. */
+#ifndef LIBCRUN_SECURITY_H
+#define LIBCRUN_SECURITY_H
+
+#include "config.h"
+#include "error.h"
+
+int libcrun_apply_rlimits (const struct oci_process *p, libcrun_error_t *err);
+int libcrun_apply_oom_score_adj (const struct oci_process *p, libcrun_error_t *err);
+int libcrun_set_user (const struct oci_process *p, libcrun_error_t *err);
+int libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err);
+int libcrun_apply_no_new_privs (const struct oci_process *p, libcrun_error_t *err);
+
+/* Check capability names before the container is created, so that a typo is
+ * reported by `create` with the field path and not by the child. */
+int libcrun_validate_capabilities (const struct oci_capabilities *caps, libcrun_error_t *err);
+
+/* Map "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
+int libcrun_rlimit_from_name (const char *name);
+
+#endif

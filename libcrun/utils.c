@@ -1,0 +1,385 @@
+#define _GNU_SOURCE
+#include "utils.h"
+#include "syscalls.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_FILE_SIZE (64 * 1024 * 1024)
+
+void
+cleanup_freep (void *p)
+{
+  void **pp = p;
+  free (*pp);
+}
+
+void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+}
+
+void
+cleanup_fclosep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+void
+cleanup_strvp (char ***v)
+{
+  strv_free (*v);
+}
+
+void *
+xmalloc (size_t size)
+{
+  void *p = malloc (size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xmalloc0 (size_t size)
+{
+  void *p = calloc (1, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t size)
+{
+  p = realloc (p, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r;
+  if (s == NULL)
+    return NULL;
+  r = strdup (s);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *out;
+  va_start (ap, fmt);
+  if (vasprintf (&out, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return out;
+}
+
+size_t
+strv_len (char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+char **
+strv_dup (char *const *v)
+{
+  size_t i, n = strv_len (v);
+  char **r;
+  if (v == NULL)
+    return NULL;
+  r = xmalloc0 ((n + 1) * sizeof (char *));
+  for (i = 0; i < n; i++)
+    r[i] = xstrdup (v[i]);
+  return r;
+}
+
+void
+strv_free (char **v)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  for (i = 0; v[i]; i++)
+    free (v[i]);
+  free (v);
+}
+
+int
+write_all (int fd, const void *data, size_t len)
+{
+  const char *p = data;
+  while (len > 0)
+    {
+      ssize_t r = write (fd, p, len);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -errno;
+        }
+      p += r;
+      len -= (size_t) r;
+    }
+  return 0;
+}
+
+int
+read_exact (int fd, void *data, size_t len)
+{
+  char *p = data;
+  while (len > 0)
+    {
+      ssize_t r = read (fd, p, len);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -errno;
+        }
+      if (r == 0)
+        return -EPIPE; /* peer went away before sending everything */
+      p += r;
+      len -= (size_t) r;
+    }
+  return 0;
+}
+
+int
+read_all_fd (int fd, const char *what, char **out, size_t *len, libcrun_error_t *err)
+{
+  size_t cap = 4096, used = 0;
+  cleanup_free char *buf = xmalloc (cap);
+
+  for (;;)
+    {
+      ssize_t r;
+      if (used + 1 >= cap)
+        {
+          if (cap >= MAX_FILE_SIZE)
+            return libcrun_make_error (err, EFBIG, "read `%s`", what);
+          cap *= 2;
+          buf = xrealloc (buf, cap);
+        }
+      r = read (fd, buf + used, cap - used - 1);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return libcrun_make_error (err, errno, "read `%s`", what);
+        }
+      if (r == 0)
+        break;
+      used += (size_t) r;
+    }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = steal_pointer (&buf);
+  return 0;
+}
+
+int
+read_all_file (const char *path, char **out, size_t *len, libcrun_error_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", path);
+  return read_all_fd (fd, path, out, len, err);
+}
+
+int
+write_file (const char *path, const void *data, size_t len, mode_t mode, libcrun_error_t *err)
+{
+  int r;
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", path);
+  r = write_all (fd, data, len);
+  if (r < 0)
+    return libcrun_make_error (err, -r, "write `%s`", path);
+  return 0;
+}
+
+int
+write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len,
+                      libcrun_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf (".%s.tmp", name);
+  cleanup_close int fd = -1;
+  int r;
+
+  fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", tmp);
+  r = write_all (fd, data, len);
+  if (r < 0)
+    {
+      unlinkat (dirfd, tmp, 0);
+      return libcrun_make_error (err, -r, "write `%s`", tmp);
+    }
+  if (renameat (dirfd, tmp, dirfd, name) < 0)
+    {
+      int saved = errno;
+      unlinkat (dirfd, tmp, 0);
+      return libcrun_make_error (err, saved, "rename `%s`", name);
+    }
+  return 0;
+}
+
+int
+mkdir_p (const char *path, mode_t mode, libcrun_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  char *p;
+
+  for (p = copy + 1; *p; p++)
+    {
+      if (*p != '/')
+        continue;
+      *p = '\0';
+      if (mkdir (copy, mode) < 0 && errno != EEXIST)
+        return libcrun_make_error (err, errno, "mkdir `%s`", copy);
+      *p = '/';
+    }
+  if (mkdir (copy, mode) < 0 && errno != EEXIST)
+    return libcrun_make_error (err, errno, "mkdir `%s`", copy);
+  return 0;
+}
+
+static int
+remove_tree_at (int dirfd, const char *name, const char *shown, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  DIR *d;
+  struct dirent *de;
+  int ret = 0;
+
+  if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return libcrun_make_error (err, errno, "remove `%s`", shown);
+
+  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", shown);
+  d = fdopendir (fd);
+  if (d == NULL)
+    return libcrun_make_error (err, errno, "opendir `%s`", shown);
+  fd = -1; /* owned by d now */
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      ret = remove_tree_at (dirfd (d), de->d_name, shown, err);
+      if (ret < 0)
+        break;
+    }
+  closedir (d);
+  if (ret < 0)
+    return ret;
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return libcrun_make_error (err, errno, "rmdir `%s`", shown);
+  return 0;
+}
+
+int
+remove_tree (const char *path, libcrun_error_t *err)
+{
+  return remove_tree_at (AT_FDCWD, path, path, err);
+}
+
+int
+parse_long (const char *s, long *out)
+{
+  char *end;
+  long v;
+  if (s == NULL || *s == '\0')
+    return -1;
+  errno = 0;
+  v = strtol (s, &end, 10);
+  if (errno || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int
+parse_bool_word (const char *s)
+{
+  if (s == NULL)
+    return -1;
+  if (strcmp (s, "1") == 0 || strcmp (s, "true") == 0)
+    return 1;
+  if (strcmp (s, "0") == 0 || strcmp (s, "false") == 0)
+    return 0;
+  return -1;
+}
+
+static bool
+fd_is_kept (int fd, const int *keep, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (keep[i] == fd)
+      return true;
+  return false;
+}
+
+int
+close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err)
+{
+  cleanup_close int dfd = open ("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
+  struct dirent *de;
+  int self;
+
+  if (dfd < 0)
+    {
+      /* No /proc: fall back to close_range over the gaps between kept fds. */
+      int fd;
+      for (fd = from; fd < 65536; fd++)
+        if (! fd_is_kept (fd, keep, n))
+          close (fd);
+      return 0;
+    }
+  self = dfd;
+  d = fdopendir (dfd);
+  if (d == NULL)
+    return libcrun_make_error (err, errno, "opendir `/proc/self/fd`");
+  dfd = -1;
+  while ((de = readdir (d)))
+    {
+      long fd;
+      if (parse_long (de->d_name, &fd) < 0 || fd < from || fd == self)
+        continue;
+      if (! fd_is_kept ((int) fd, keep, n))
+        close ((int) fd);
+    }
+  closedir (d);
+  return 0;
+}

@@ -1,0 +1,80 @@
+/* Small helpers shared by the whole library: cleanup attributes, allocation
+ * that cannot return NULL, whole-file I/O and path helpers.  All functions
+ * that can fail follow the error convention of error.h. */
+#ifndef LIBCRUN_UTILS_H
+#define LIBCRUN_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "error.h"
+
+/* Cleanup attributes: the variable is released when it goes out of scope.
+ * To hand ownership on, set the variable to NULL / -1 (see steal_pointer). */
+void cleanup_freep (void *p);
+void cleanup_closep (int *fd);
+void cleanup_fclosep (FILE **f);
+void cleanup_strvp (char ***v);
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_fclosep)))
+#define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
+
+static inline void *
+steal_pointer_impl (void *pp)
+{
+  void **p = pp;
+  void *v = *p;
+  *p = NULL;
+  return v;
+}
+#define steal_pointer(pp) steal_pointer_impl (pp)
+
+static inline int
+steal_fd (int *fd)
+{
+  int v = *fd;
+  *fd = -1;
+  return v;
+}
+
+/* Allocation: abort on out of memory (the only case the library gives up). */
+void *xmalloc (size_t size);
+void *xmalloc0 (size_t size);
+void *xrealloc (void *p, size_t size);
+char *xstrdup (const char *s); /* NULL stays NULL */
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* NULL-terminated string vectors. */
+size_t strv_len (char *const *v);
+char **strv_dup (char *const *v);
+void strv_free (char **v);
+
+/* Read a whole file (at most 64 MiB) into a NUL-terminated buffer. */
+int read_all_file (const char *path, char **out, size_t *len, libcrun_error_t *err);
+int read_all_fd (int fd, const char *what, char **out, size_t *len, libcrun_error_t *err);
+/* Write a whole buffer to a file, creating it with mode (O_TRUNC). */
+int write_file (const char *path, const void *data, size_t len, mode_t mode, libcrun_error_t *err);
+/* Same, relative to dirfd; the file is replaced atomically (tmp + rename). */
+int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len,
+                          libcrun_error_t *err);
+/* write()/read() that retry on EINTR and short counts; return 0 or -errno. */
+int write_all (int fd, const void *data, size_t len);
+int read_exact (int fd, void *data, size_t len);
+
+/* mkdir -p; existing directories are fine. */
+int mkdir_p (const char *path, mode_t mode, libcrun_error_t *err);
+/* Recursively remove a directory tree (no mount crossing). */
+int remove_tree (const char *path, libcrun_error_t *err);
+
+/* Parse a decimal integer, all of the string; 0 or -1. */
+int parse_long (const char *s, long *out);
+
+/* true for "1", "true"; false for "0", "false"; -1 otherwise. */
+int parse_bool_word (const char *s);
+
+/* Close every fd >= from except those listed in keep (count n). */
+int close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err);
+
+#endif
