@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef __NR_clone3
@@ -52,9 +53,7 @@
 #define CLONE_PIDFD_AUTOKILL 0x1000000000ULL
 #endif
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
+/* P_PIDFD comes from glibc's <sys/wait.h> (2.36+), as an enum value. */
 #ifndef __WALL
 #define __WALL 0x40000000
 #endif
@@ -142,31 +141,31 @@ sys_clone3 (struct libcrun_clone_args *args, size_t size)
 static inline int
 sys_pidfd_open (pid_t pid, unsigned int flags)
 {
-  return (int) syscall (__NR_pidfd_open, pid, flags);
+  return (int)syscall (__NR_pidfd_open, pid, flags);
 }
 
 static inline int
 sys_pidfd_send_signal (int pidfd, int sig, siginfo_t *info, unsigned int flags)
 {
-  return (int) syscall (__NR_pidfd_send_signal, pidfd, sig, info, flags);
+  return (int)syscall (__NR_pidfd_send_signal, pidfd, sig, info, flags);
 }
 
 static inline int
 sys_openat2 (int dirfd, const char *path, struct libcrun_open_how *how)
 {
-  return (int) syscall (__NR_openat2, dirfd, path, how, sizeof (*how));
+  return (int)syscall (__NR_openat2, dirfd, path, how, sizeof (*how));
 }
 
 static inline int
 sys_pivot_root (const char *new_root, const char *put_old)
 {
-  return (int) syscall (__NR_pivot_root, new_root, put_old);
+  return (int)syscall (__NR_pivot_root, new_root, put_old);
 }
 
 static inline int
 sys_close_range (unsigned int first, unsigned int last, unsigned int flags)
 {
-  return (int) syscall (__NR_close_range, first, last, flags);
+  return (int)syscall (__NR_close_range, first, last, flags);
 }
 
 #endif

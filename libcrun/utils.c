@@ -143,7 +143,7 @@ write_all (int fd, const void *data, size_t len)
           return -errno;
         }
       p += r;
-      len -= (size_t) r;
+      len -= (size_t)r;
     }
   return 0;
 }
@@ -164,7 +164,7 @@ read_exact (int fd, void *data, size_t len)
       if (r == 0)
         return -EPIPE; /* peer went away before sending everything */
       p += r;
-      len -= (size_t) r;
+      len -= (size_t)r;
     }
   return 0;
 }
@@ -194,7 +194,7 @@ read_all_fd (int fd, const char *what, char **out, size_t *len, libcrun_error_t 
         }
       if (r == 0)
         break;
-      used += (size_t) r;
+      used += (size_t)r;
     }
   buf[used] = '\0';
   if (len)
@@ -363,7 +363,7 @@ close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err)
       /* No /proc: fall back to close_range over the gaps between kept fds. */
       int fd;
       for (fd = from; fd < 65536; fd++)
-        if (! fd_is_kept (fd, keep, n))
+        if (!fd_is_kept (fd, keep, n))
           close (fd);
       return 0;
     }
@@ -377,8 +377,8 @@ close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err)
       long fd;
       if (parse_long (de->d_name, &fd) < 0 || fd < from || fd == self)
         continue;
-      if (! fd_is_kept ((int) fd, keep, n))
-        close ((int) fd);
+      if (!fd_is_kept ((int)fd, keep, n))
+        close ((int)fd);
     }
   closedir (d);
   return 0;

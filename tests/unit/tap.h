@@ -47,11 +47,11 @@ tap_check_impl (int ok, const char *file, int line, const char *fmt, ...)
   fflush (stdout);
 }
 
-#define tap_check(cond, ...) tap_check_impl (! ! (cond), __FILE__, __LINE__, __VA_ARGS__)
+#define tap_check(cond, ...) tap_check_impl (!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define tap_require(cond, ...)                                                                     \
   do                                                                                               \
     {                                                                                              \
-      if (! (cond))                                                                                \
+      if (!(cond))                                                                                 \
         {                                                                                          \
           tap_check_impl (0, __FILE__, __LINE__, __VA_ARGS__);                                     \
           _exit (1);                                                                               \
@@ -91,7 +91,7 @@ tap_run_one (void (*fn) (void), const char *name)
       _exit (tap_child_failures ? 1 : 0);
     }
   tap_count++;
-  pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
   if (pidfd < 0)
     {
       printf ("Bail out! pidfd_open: %s\n", strerror (errno));
@@ -105,7 +105,7 @@ tap_run_one (void (*fn) (void), const char *name)
       printf ("#   timed out after %d ms\n", TAP_TIMEOUT_MS);
     }
   memset (&si, 0, sizeof (si));
-  if (waitid ((idtype_t) 3 /* P_PIDFD */, (id_t) pidfd, &si, WEXITED) == 0)
+  if (waitid ((idtype_t)3 /* P_PIDFD */, (id_t)pidfd, &si, WEXITED) == 0)
     status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
   close (pidfd);
 

@@ -1,0 +1,442 @@
+#include "container.h"
+#include "config.h"
+#include "linux.h"
+#include "log.h"
+#include "seccomp.h"
+#include "security.h"
+#include "syscalls.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXEC_FIFO "exec.fifo"
+
+static char *
+rfc3339_now (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+static int
+resolve_bundle (const char *bundle, char **out, libcrun_error_t *err)
+{
+  char buf[PATH_MAX];
+  if (realpath (bundle ? bundle : ".", buf) == NULL)
+    return libcrun_make_error (err, errno, "bundle `%s`", bundle ? bundle : ".");
+  *out = xstrdup (buf);
+  return 0;
+}
+
+/* Checks that need the host and the parsed config, before anything is
+ * created, so that their failures leave nothing behind. */
+static int
+validate_for_create (const struct oci_config *config, const char *config_path, const char *bundle,
+                     char **rootfs_out, libcrun_error_t *err)
+{
+  cleanup_free char *rootfs = NULL;
+  char buf[PATH_MAX];
+  struct stat st;
+
+  if (config->process == NULL)
+    return libcrun_make_error (err, 0, "`%s`: `process` is required to create a container",
+                               config_path);
+  if (config->root_path == NULL)
+    return libcrun_make_error (err, 0, "`%s`: `root.path` is required", config_path);
+  if (config->root_path[0] == '/')
+    rootfs = xstrdup (config->root_path);
+  else
+    rootfs = xasprintf ("%s/%s", bundle, config->root_path);
+  if (realpath (rootfs, buf) == NULL || stat (buf, &st) < 0)
+    return libcrun_make_error (err, errno, "rootfs `%s` (root.path)", rootfs);
+  if (!S_ISDIR (st.st_mode))
+    return libcrun_make_error (err, ENOTDIR, "rootfs `%s` (root.path)", rootfs);
+  if (config->process->capabilities
+      && libcrun_validate_capabilities (config->process->capabilities, err) < 0)
+    return libcrun_error_wrap (err, "`%s`", config_path);
+  *rootfs_out = xstrdup (buf);
+  return 0;
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, libcrun_error_t *err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof (buf), "%d", pid);
+  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", path, (int)getpid ());
+  if (write_file (tmp, buf, (size_t)n, 0644, err) < 0)
+    return libcrun_error_wrap (err, "write the pid file");
+  if (rename (tmp, path) < 0)
+    {
+      unlink (tmp);
+      return libcrun_make_error (err, errno, "write the pid file `%s`", path);
+    }
+  return 0;
+}
+
+static void
+fill_state_annotations (struct libcrun_state *st, const struct oci_config *config)
+{
+  size_t i;
+  st->n_annotations = config->n_annotations;
+  st->annotations = xmalloc0 ((config->n_annotations + 1) * sizeof (struct oci_kv));
+  for (i = 0; i < config->n_annotations; i++)
+    {
+      st->annotations[i].key = xstrdup (config->annotations[i].key);
+      st->annotations[i].value = xstrdup (config->annotations[i].value);
+    }
+}
+
+int
+libcrun_container_create (const struct libcrun_create_options *o,
+                          struct libcrun_container_handle *h, libcrun_error_t *err)
+{
+  cleanup_free char *bundle = NULL, *config_path = NULL, *rootfs = NULL;
+  cleanup_free char *state_dir = NULL, *fifo_path = NULL, *config_json = NULL;
+  cleanup_close int dirfd = -1;
+  struct oci_config *config = NULL;
+  struct libcrun_seccomp_program prog = { 0 };
+  struct libcrun_init_handle init = { .pid = 0, .pidfd = -1, .terminal_master = -1 };
+  struct libcrun_init_options io;
+  struct libcrun_state st = { 0 };
+  size_t config_len = 0;
+  bool state_created = false;
+  int ret = -1;
+
+  if (libcrun_validate_id (o->id, err) < 0)
+    return -1;
+  if (resolve_bundle (o->bundle, &bundle, err) < 0)
+    return -1;
+  if (o->config_file)
+    config_path = o->config_file[0] == '/' ? xstrdup (o->config_file)
+                                           : xasprintf ("%s/%s", bundle, o->config_file);
+  else
+    config_path = xasprintf ("%s/config.json", bundle);
+  if (read_all_file (config_path, &config_json, &config_len, err) < 0)
+    return -1;
+  if (libcrun_config_load_string (config_json, config_path, &config, err) < 0)
+    return -1;
+  if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
+    goto out;
+  if (config->linux_cfg && config->linux_cfg->seccomp
+      && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
+    {
+      libcrun_error_wrap (err, "`%s`", config_path);
+      goto out;
+    }
+
+  dirfd = libcrun_state_create_dir (o->state_root, o->id, err);
+  if (dirfd < 0)
+    goto out;
+  state_created = true;
+  state_dir = xasprintf ("%s/%s", o->state_root, o->id);
+  if (write_file_atomic_at (dirfd, "config.json", config_json, config_len, err) < 0)
+    goto out;
+  fifo_path = xasprintf ("%s/%s", state_dir, EXEC_FIFO);
+  if (mkfifo (fifo_path, 0600) < 0)
+    {
+      libcrun_make_error (err, errno, "mkfifo `%s`", fifo_path);
+      goto out;
+    }
+
+  memset (&io, 0, sizeof (io));
+  io.config = config;
+  io.rootfs = rootfs;
+  io.bundle = bundle;
+  io.exec_fifo = fifo_path;
+  io.console_socket = o->console_socket;
+  io.no_pivot = o->no_pivot;
+  io.no_new_keyring = o->no_new_keyring;
+  io.preserve_fds = o->preserve_fds + o->listen_fds;
+  io.listen_fds = o->listen_fds;
+  io.seccomp = prog.bpf ? &prog : NULL;
+  if (libcrun_linux_spawn_init (&io, &init, err) < 0)
+    goto out;
+
+  st.id = (char *)o->id;
+  st.pid = init.pid;
+  st.start_time = libcrun_process_start_time (init.pid);
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.created = rfc3339_now ();
+  st.owner = xstrdup ("root");
+  st.detached = o->detach;
+  fill_state_annotations (&st, config);
+  ret = libcrun_state_write (dirfd, &st, err);
+  st.id = NULL;
+  st.bundle = NULL;
+  st.rootfs = NULL;
+  libcrun_state_free (&st);
+  if (ret < 0)
+    goto out;
+  ret = -1;
+
+  if (o->pid_file && write_pid_file (o->pid_file, init.pid, err) < 0)
+    goto out;
+
+  ret = 0;
+
+out:
+  if (ret < 0)
+    {
+      libcrun_linux_kill_init (&init);
+      if (state_created)
+        {
+          libcrun_error_t e2 = NULL;
+          if (libcrun_state_remove (o->state_root, o->id, &e2) < 0)
+            {
+              libcrun_warning ("cleanup: %s", e2->msg);
+              libcrun_error_release (&e2);
+            }
+        }
+      if (init.pidfd >= 0)
+        close (init.pidfd);
+      if (init.terminal_master >= 0)
+        close (init.terminal_master);
+    }
+  else if (h)
+    {
+      h->pid = init.pid;
+      h->pidfd = init.pidfd;
+      h->terminal_master = init.terminal_master;
+    }
+  else
+    {
+      if (init.pidfd >= 0)
+        close (init.pidfd);
+      if (init.terminal_master >= 0)
+        close (init.terminal_master);
+    }
+  libcrun_seccomp_program_free (&prog);
+  libcrun_config_free (config);
+  if (ret < 0)
+    libcrun_error_wrap (err, "create container `%s`", o->id);
+  return ret;
+}
+
+int
+libcrun_container_read_state (const char *root, const char *id, struct libcrun_state *st,
+                              const char **status, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, id, st, err) < 0)
+    return -1;
+  if (status)
+    *status = libcrun_state_status (dirfd, st, NULL);
+  return 0;
+}
+
+int
+libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  cleanup_close int fifo = -1;
+  struct libcrun_state st;
+  const char *status;
+  char c = 0;
+
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, id, &st, err) < 0)
+    return -1;
+  status = libcrun_state_status (dirfd, &st, NULL);
+  libcrun_state_free (&st);
+  if (strcmp (status, "created") != 0)
+    return libcrun_make_error (err, 0, "container `%s` is not in created state (it is %s)", id,
+                               status);
+
+  /* O_NONBLOCK: if the init died, nobody holds the read side and the open
+   * fails with ENXIO instead of hanging. */
+  fifo = openat (dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return libcrun_make_error (err, errno, "start container `%s`: open the exec fifo", id);
+  if (write (fifo, &c, 1) != 1)
+    return libcrun_make_error (err, errno, "start container `%s`: write the exec fifo", id);
+  unlinkat (dirfd, EXEC_FIFO, 0);
+  return 0;
+}
+
+int
+libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    int sig;
+  } names[] = {
+    { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+    { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+    { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+    { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+    { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+    { "SYS", SIGSYS },
+  };
+  const char *name = s;
+  long v;
+  size_t i;
+
+  if (parse_long (s, &v) == 0)
+    {
+      if (v <= 0 || v >= NSIG)
+        return libcrun_make_error (err, 0, "invalid signal `%s`", s);
+      *sig = (int)v;
+      return 0;
+    }
+  if (strncasecmp (name, "SIG", 3) == 0)
+    name += 3;
+  for (i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+    if (strcasecmp (name, names[i].name) == 0)
+      {
+        *sig = names[i].sig;
+        return 0;
+      }
+  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      long off = 0;
+      if (name[5] && (parse_long (name + 5, &off) < 0))
+        return libcrun_make_error (err, 0, "unknown signal `%s`", s);
+      v = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + off;
+      if (v < SIGRTMIN || v > SIGRTMAX)
+        return libcrun_make_error (err, 0, "unknown signal `%s`", s);
+      *sig = (int)v;
+      return 0;
+    }
+  return libcrun_make_error (err, 0, "unknown signal `%s`", s);
+}
+
+/* Signal the init through a pidfd, so that a recycled pid is never hit:
+ * the pidfd is opened only after checking the start time, and the check is
+ * repeated on the pidfd's process. */
+static int
+signal_init (const struct libcrun_state *st, int sig, int *pidfd_out, libcrun_error_t *err)
+{
+  cleanup_close int pidfd = sys_pidfd_open (st->pid, 0);
+  if (pidfd < 0)
+    {
+      if (errno == ESRCH)
+        return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+      if (errno != ENOSYS)
+        return libcrun_make_error (err, errno, "pidfd_open %d", st->pid);
+      if (libcrun_process_start_time (st->pid) != st->start_time)
+        return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+      if (kill (st->pid, sig) < 0)
+        return libcrun_make_error (err, errno, "kill container `%s`", st->id);
+      return 0;
+    }
+  if (libcrun_process_start_time (st->pid) != st->start_time)
+    return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+  if (sys_pidfd_send_signal (pidfd, sig, NULL, 0) < 0)
+    return libcrun_make_error (err, errno, "kill container `%s`", st->id);
+  if (pidfd_out)
+    *pidfd_out = steal_fd (&pidfd);
+  return 0;
+}
+
+int
+libcrun_container_kill (const char *root, const char *id, int sig, bool all, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  struct libcrun_state st;
+  bool alive;
+  int ret;
+
+  (void)all; /* every process of the container: needs the cgroup manager */
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, id, &st, err) < 0)
+    return -1;
+  libcrun_state_status (dirfd, &st, &alive);
+  if (!alive)
+    ret = libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
+  else
+    ret = signal_init (&st, sig, NULL, err);
+  libcrun_state_free (&st);
+  return ret;
+}
+
+/* Wait until the process behind pidfd has exited (it is not our child:
+ * only poll tells). */
+static void
+wait_pidfd_exit (int pidfd, int timeout_ms)
+{
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  while (poll (&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+    ;
+}
+
+int
+libcrun_container_delete (const char *root, const char *id, bool force, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  struct libcrun_state st;
+  const char *status;
+  bool alive;
+  int ret = 0;
+
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, id, &st, err) < 0)
+    return -1;
+  status = libcrun_state_status (dirfd, &st, &alive);
+  if (alive)
+    {
+      int pidfd = -1;
+      if (!force && strcmp (status, "created") != 0)
+        {
+          libcrun_state_free (&st);
+          return libcrun_make_error (err, 0, "cannot delete container `%s`: it is %s (use --force)",
+                                     id, status);
+        }
+      if (signal_init (&st, SIGKILL, &pidfd, err) < 0)
+        {
+          /* It died in the meantime: nothing to kill. */
+          if ((*err)->status != ESRCH)
+            {
+              libcrun_state_free (&st);
+              return -1;
+            }
+          libcrun_error_release (err);
+        }
+      if (pidfd >= 0)
+        {
+          wait_pidfd_exit (pidfd, 10000);
+          close (pidfd);
+        }
+    }
+  libcrun_state_free (&st);
+  if (libcrun_state_remove (root, id, err) < 0)
+    ret = libcrun_error_wrap (err, "delete container `%s`", id);
+  return ret;
+}
+
+int
+libcrun_container_state_json (const char *root, const char *id, char **json, libcrun_error_t *err)
+{
+  struct libcrun_state st;
+  const char *status;
+  int ret;
+  if (libcrun_container_read_state (root, id, &st, &status, err) < 0)
+    return -1;
+  ret = libcrun_state_to_json (&st, status, true, json, err);
+  libcrun_state_free (&st);
+  return ret;
+}

@@ -1,0 +1,63 @@
+/* Container lifecycle, the library's entry points for the crun commands.
+ * Every function follows the error convention of error.h. */
+#ifndef LIBCRUN_CONTAINER_H
+#define LIBCRUN_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "error.h"
+#include "state.h"
+
+struct libcrun_create_options
+{
+  const char *state_root; /* --root */
+  const char *id;
+  const char *bundle;      /* NULL: the current directory */
+  const char *config_file; /* NULL: <bundle>/config.json */
+  const char *console_socket;
+  const char *pid_file;
+  int preserve_fds; /* --preserve-fds */
+  int listen_fds;   /* LISTEN_FDS of the caller: also preserved */
+  bool no_pivot;
+  bool no_new_keyring;
+  bool detach; /* remembered in the state (run --detach / create) */
+};
+
+/* The init of a container created by this process, for a foreground run. */
+struct libcrun_container_handle
+{
+  pid_t pid;
+  int pidfd;           /* -1 when the kernel has none */
+  int terminal_master; /* -1 unless a terminal without console socket */
+};
+
+/* `create`: set the container up and leave its init waiting for `start`.
+ * On any failure nothing is left behind: no state directory, no process.
+ * With h != NULL the caller takes the init's handle (run in the
+ * foreground); otherwise it is closed. */
+int libcrun_container_create (const struct libcrun_create_options *o,
+                              struct libcrun_container_handle *h, libcrun_error_t *err);
+
+/* `start`: release the init of a created container into its program. */
+int libcrun_container_start (const char *root, const char *id, libcrun_error_t *err);
+
+/* `kill`: send sig to the init (all: to every process of the container). */
+int libcrun_container_kill (const char *root, const char *id, int sig, bool all,
+                            libcrun_error_t *err);
+
+/* `delete`: remove a stopped (or created) container; force kills a running
+ * one first and waits for it. */
+int libcrun_container_delete (const char *root, const char *id, bool force, libcrun_error_t *err);
+
+/* Read a container's state and status ("created", "running", ...). */
+int libcrun_container_read_state (const char *root, const char *id, struct libcrun_state *st,
+                                  const char **status, libcrun_error_t *err);
+
+/* `state`: the OCI state JSON document. */
+int libcrun_container_state_json (const char *root, const char *id, char **json,
+                                  libcrun_error_t *err);
+
+/* "TERM", "SIGTERM", "15" -> SIGTERM. */
+int libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err);
+
+#endif

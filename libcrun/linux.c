@@ -1,0 +1,589 @@
+#include "linux.h"
+#include "log.h"
+#include "mount.h"
+#include "security.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum sync_type
+{
+  SYNC_MAPPED = 1,
+  SYNC_PTY,
+  SYNC_READY,
+  SYNC_ERROR,
+};
+
+#define SYNC_MAX 8192
+
+/* ---- child side ------------------------------------------------------ */
+
+static void __attribute__ ((noreturn)) child_fail (int sync, libcrun_error_t *err)
+{
+  char buf[SYNC_MAX];
+  int n = snprintf (buf, sizeof (buf), "%c%s", SYNC_ERROR,
+                    (err && *err) ? (*err)->msg : "unknown error");
+  if (n > (int)sizeof (buf) - 1)
+    n = sizeof (buf) - 1;
+  (void)!write (sync, buf, (size_t)n);
+  _exit (1);
+}
+
+static int
+sync_send (int sync, enum sync_type t, libcrun_error_t *err)
+{
+  char c = (char)t;
+  if (write (sync, &c, 1) != 1)
+    return libcrun_make_error (err, errno, "write to the sync socket");
+  return 0;
+}
+
+static int
+join_namespaces (const struct oci_config *config, bool userns_only, libcrun_error_t *err)
+{
+  size_t i;
+  const struct oci_linux *l = config->linux_cfg;
+
+  for (i = 0; l && i < l->n_namespaces; i++)
+    {
+      const struct oci_namespace *ns = &l->namespaces[i];
+      cleanup_close int fd = -1;
+
+      if (ns->path == NULL)
+        continue;
+      if ((ns->type == CLONE_NEWUSER) != userns_only)
+        continue;
+      /* pid and time namespaces are entered by the parent before clone3:
+       * setns on them only affects children. */
+      if (ns->type == CLONE_NEWPID || ns->type == CLONE_NEWTIME)
+        continue;
+      fd = open (ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return libcrun_make_error (err, errno, "open the %s namespace `%s`",
+                                   oci_namespace_type_name (ns->type), ns->path);
+      if (setns (fd, ns->type) < 0)
+        return libcrun_make_error (err, errno, "join the %s namespace `%s`",
+                                   oci_namespace_type_name (ns->type), ns->path);
+    }
+  return 0;
+}
+
+static int
+write_sysctls (const struct oci_config *config, libcrun_error_t *err)
+{
+  size_t i;
+  const struct oci_linux *l = config->linux_cfg;
+
+  for (i = 0; l && i < l->n_sysctl; i++)
+    {
+      cleanup_free char *path = NULL;
+      char *p;
+      if (strstr (l->sysctl[i].key, "..") || strchr (l->sysctl[i].key, '/') != NULL)
+        {
+          /* keys use dots; a slash form is accepted by the kernel too, but
+           * never a path that could climb out of /proc/sys */
+          if (strstr (l->sysctl[i].key, ".."))
+            return libcrun_make_error (err, 0, "`linux.sysctl`: invalid key `%s`",
+                                       l->sysctl[i].key);
+        }
+      path = xasprintf ("/proc/sys/%s", l->sysctl[i].key);
+      for (p = path + strlen ("/proc/sys/"); *p; p++)
+        if (*p == '.')
+          *p = '/';
+      if (write_file (path, l->sysctl[i].value, strlen (l->sysctl[i].value), 0644, err) < 0)
+        return libcrun_error_wrap (err, "set sysctl `%s`", l->sysctl[i].key);
+    }
+  return 0;
+}
+
+static int
+write_time_offsets (const struct oci_linux *l, libcrun_error_t *err)
+{
+  char buf[128];
+  int n = 0;
+  if (l->time_monotonic.present)
+    n += snprintf (buf + n, sizeof (buf) - (size_t)n, "monotonic %lld %u\n",
+                   (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs);
+  if (l->time_boottime.present)
+    n += snprintf (buf + n, sizeof (buf) - (size_t)n, "boottime %lld %u\n",
+                   (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
+  if (n == 0)
+    return 0;
+  if (write_file ("/proc/self/timens_offsets", buf, (size_t)n, 0644, err) < 0)
+    return libcrun_error_wrap (err, "set `linux.timeOffsets`");
+  return 0;
+}
+
+static const char *
+env_lookup (char *const *env, const char *name)
+{
+  size_t i, len = strlen (name);
+  for (i = 0; env && env[i]; i++)
+    if (strncmp (env[i], name, len) == 0 && env[i][len] == '=')
+      return env[i] + len + 1;
+  return NULL;
+}
+
+/* Find args[0] in the container's PATH, as execvp would, but before the
+ * user program is due, so that a missing program is an error of `create`. */
+static int
+find_executable (const struct oci_process *p, char **out, libcrun_error_t *err)
+{
+  const char *name = p->args[0];
+  const char *path = env_lookup (p->env, "PATH");
+  cleanup_free char *copy = NULL;
+  char *saveptr = NULL, *dir;
+
+  if (strchr (name, '/'))
+    {
+      if (access (name, X_OK) < 0)
+        return libcrun_make_error (err, errno, "cannot execute `%s`", name);
+      *out = xstrdup (name);
+      return 0;
+    }
+  copy = xstrdup (path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (dir = strtok_r (copy, ":", &saveptr); dir; dir = strtok_r (NULL, ":", &saveptr))
+    {
+      cleanup_free char *cand = xasprintf ("%s/%s", *dir ? dir : ".", name);
+      struct stat st;
+      if (stat (cand, &st) == 0 && S_ISREG (st.st_mode) && access (cand, X_OK) == 0)
+        {
+          *out = steal_pointer (&cand);
+          return 0;
+        }
+    }
+  return libcrun_make_error (err, ENOENT, "executable file `%s` not found in $PATH", name);
+}
+
+/* Environment of the user program: process.env, plus LISTEN_FDS/LISTEN_PID
+ * when socket-activation fds were passed (the init is pid 1 of its pid
+ * namespace, or whatever getpid says without one). */
+static char **
+build_env (const struct libcrun_init_options *o)
+{
+  char **env = strv_dup (o->config->process->env);
+  size_t n = strv_len (env);
+  if (o->listen_fds <= 0)
+    return env ? env : xmalloc0 (sizeof (char *));
+  env = xrealloc (env, (n + 3) * sizeof (char *));
+  env[n++] = xasprintf ("LISTEN_FDS=%d", o->listen_fds);
+  env[n++] = xasprintf ("LISTEN_PID=%d", (int)getpid ());
+  env[n] = NULL;
+  return env;
+}
+
+static int
+prepare_fds (const struct libcrun_init_options *o, int sync, int fifo, libcrun_error_t *err)
+{
+  int keep[2] = { sync, fifo };
+  int fd;
+  /* Preserved fds are passed on: clear FD_CLOEXEC that crun's front end or
+   * its caller may have set on them. */
+  for (fd = 3; fd < 3 + o->preserve_fds; fd++)
+    if (fcntl (fd, F_SETFD, 0) < 0 && errno != EBADF)
+      return libcrun_make_error (err, errno, "preserve fd %d", fd);
+  return close_fds_from (3 + o->preserve_fds, keep, 2, err);
+}
+
+static int
+child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns,
+             char **exe_out, int *fifo_out, libcrun_error_t *err)
+{
+  const struct oci_config *config = o->config;
+  const struct oci_process *proc = config->process;
+  struct libcrun_rootfs_options ro
+      = { .config = config,
+          .rootfs = o->rootfs,
+          .bundle = o->bundle,
+          .no_pivot = o->no_pivot,
+          .userns = oci_config_namespace (config, CLONE_NEWUSER) != NULL };
+  cleanup_close int master = -1, slave = -1;
+  cleanup_close int fifo = -1;
+  char c;
+
+  /* Wait for the parent to write our id mappings. */
+  if (read (sync, &c, 1) != 1 || c != SYNC_MAPPED)
+    return libcrun_make_error (err, 0, "the runtime went away during set-up");
+
+  if (join_namespaces (config, true, err) < 0)
+    return -1;
+  if (new_userns || oci_config_namespace (config, CLONE_NEWUSER))
+    {
+      /* Become root of the user namespace when root is mapped. */
+      if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+        return libcrun_make_error (err, errno, "setresgid to root in the user namespace");
+      if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+        return libcrun_make_error (err, errno, "setresuid to root in the user namespace");
+    }
+  if (join_namespaces (config, false, err) < 0)
+    return -1;
+
+  {
+    const struct oci_namespace *tns = oci_config_namespace (config, CLONE_NEWTIME);
+    if (tns && tns->path == NULL)
+      {
+        /* The offsets can be written only before a process enters the new
+         * time namespace; execve moves us into it (Linux 5.16+). */
+        if (unshare (CLONE_NEWTIME) < 0)
+          return libcrun_make_error (err, errno, "create the time namespace");
+        if (write_time_offsets (config->linux_cfg, err) < 0)
+          return -1;
+      }
+  }
+
+  fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
+  if (fifo < 0)
+    return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
+
+  if (config->hostname && config->hostname[0])
+    {
+      if (sethostname (config->hostname, strlen (config->hostname)) < 0)
+        return libcrun_make_error (err, errno, "set the hostname `%s`", config->hostname);
+    }
+  if (config->domainname && config->domainname[0])
+    {
+      if (setdomainname (config->domainname, strlen (config->domainname)) < 0)
+        return libcrun_make_error (err, errno, "set the domainname `%s`", config->domainname);
+    }
+  if (write_sysctls (config, err) < 0)
+    return -1;
+
+  if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
+    {
+      if (libcrun_rootfs_mount (&ro, err) < 0)
+        return -1;
+    }
+
+  if (proc->terminal)
+    {
+      cleanup_free char *ptmx = xasprintf ("%s/dev/pts/ptmx", o->rootfs);
+      cleanup_free char *slave_path = NULL;
+      if (access (ptmx, F_OK) < 0)
+        {
+          free (ptmx);
+          ptmx = xasprintf ("%s/dev/ptmx", o->rootfs);
+        }
+      if (libcrun_pty_open (ptmx, &master, &slave, err) < 0)
+        return libcrun_error_wrap (err, "create the container's terminal");
+      if (proc->has_console_size
+          && libcrun_terminal_set_size (slave, proc->console_height, proc->console_width, err) < 0)
+        return -1;
+      slave_path = xasprintf ("/proc/self/fd/%d", slave);
+      if (new_mntns && libcrun_rootfs_bind_console (&ro, slave_path, err) < 0)
+        return -1;
+      if (o->console_socket)
+        {
+          cleanup_close int s = libcrun_unix_connect (o->console_socket, err);
+          if (s < 0)
+            return -1;
+          if (libcrun_send_fd (s, master, err) < 0)
+            return libcrun_error_wrap (err, "send the pty to `%s`", o->console_socket);
+        }
+      else
+        {
+          if (sync_send (sync, SYNC_PTY, err) < 0 || libcrun_send_fd (sync, master, err) < 0)
+            return -1;
+        }
+    }
+
+  if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
+    {
+      if (libcrun_rootfs_pivot (&ro, err) < 0)
+        return -1;
+    }
+  else
+    {
+      if (chroot (o->rootfs) < 0)
+        return libcrun_make_error (err, errno, "chroot `%s`", o->rootfs);
+      if (chdir ("/") < 0)
+        return libcrun_make_error (err, errno, "chdir `/`");
+    }
+
+  if (slave >= 0)
+    {
+      if (libcrun_pty_become_stdio (slave, err) < 0)
+        return -1;
+    }
+  else if (setsid () < 0)
+    return libcrun_make_error (err, errno, "setsid");
+
+  if (!o->no_new_keyring)
+    {
+      /* A fresh anonymous session keyring, so that the container does not
+       * see the runtime's keys.  Kernels without keys answer ENOSYS. */
+      if (syscall (__NR_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS
+          && errno != EPERM)
+        return libcrun_make_error (err, errno, "join a new session keyring");
+    }
+
+  if (libcrun_apply_oom_score_adj (proc, err) < 0 || libcrun_apply_rlimits (proc, err) < 0)
+    return -1;
+
+  if (chdir (proc->cwd) < 0)
+    return libcrun_make_error (err, errno, "chdir to `%s` (process.cwd)", proc->cwd);
+  if (find_executable (proc, exe_out, err) < 0)
+    return -1;
+
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+   * process still has only before its capabilities are set. */
+  if (o->seccomp && !proc->no_new_privileges && libcrun_seccomp_load (o->seccomp, NULL, err) < 0)
+    return libcrun_error_wrap (err, "load the seccomp filter");
+  if (libcrun_set_user (proc, err) < 0 || libcrun_apply_capabilities (proc, err) < 0
+      || libcrun_apply_no_new_privs (proc, err) < 0)
+    return -1;
+  if (o->seccomp && proc->no_new_privileges && libcrun_seccomp_load (o->seccomp, NULL, err) < 0)
+    return libcrun_error_wrap (err, "load the seccomp filter");
+
+  if (prepare_fds (o, sync, fifo, err) < 0)
+    return -1;
+  *fifo_out = steal_fd (&fifo);
+  return 0;
+}
+
+static void __attribute__ ((noreturn))
+child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns)
+{
+  libcrun_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_strv char **env = NULL;
+  int fifo = -1;
+  char c;
+  ssize_t r;
+
+  /* Die with the runtime until we are ready: a half-built container whose
+   * creator vanished is of no use to anybody. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* The runtime's signal mask and dispositions are not the container's. */
+  {
+    sigset_t all;
+    int s;
+    sigemptyset (&all);
+    sigprocmask (SIG_SETMASK, &all, NULL);
+    for (s = 1; s < NSIG; s++)
+      if (s != SIGKILL && s != SIGSTOP)
+        signal (s, SIG_DFL);
+  }
+
+  if (child_setup (o, sync, new_mntns, new_userns, &exe, &fifo, &err) < 0)
+    child_fail (sync, &err);
+  env = build_env (o);
+
+  prctl (PR_SET_PDEATHSIG, 0);
+  if (sync_send (sync, SYNC_READY, &err) < 0)
+    _exit (1);
+  close (sync);
+
+  /* Block until `start` writes into the fifo.  We hold it open read-write,
+   * so the open() of `start` does not block and a dead init makes its
+   * O_NONBLOCK open fail with ENXIO instead. */
+  do
+    r = read (fifo, &c, 1);
+  while (r < 0 && errno == EINTR);
+  if (r != 1)
+    _exit (1);
+  close (fifo);
+
+  execve (exe, o->config->process->args, env);
+  /* The program vanished between the check and now: say so on the
+   * container's own stderr, the only channel left. */
+  dprintf (2, "exec `%s`: %s\n", exe, strerror (errno));
+  _exit (127);
+}
+
+/* ---- parent side ----------------------------------------------------- */
+
+static int
+write_mapping_file (pid_t pid, const char *name, const struct oci_id_mapping *m, size_t n,
+                    libcrun_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, name);
+  cleanup_free char *buf = xmalloc0 (n * 40 + 1);
+  size_t i, len = 0;
+
+  for (i = 0; i < n; i++)
+    len += (size_t)sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+  if (write_file (path, buf, len, 0644, err) < 0)
+    return libcrun_error_wrap (err, "write the %s of the container", name);
+  return 0;
+}
+
+static int
+write_mappings (pid_t pid, const struct oci_linux *l, libcrun_error_t *err)
+{
+  if (l->n_uid_mappings
+      && write_mapping_file (pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+    return -1;
+  if (l->n_gid_mappings
+      && write_mapping_file (pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+enter_parent_namespaces (const struct oci_config *config, libcrun_error_t *err)
+{
+  int types[] = { CLONE_NEWPID, CLONE_NEWTIME };
+  size_t i;
+  for (i = 0; i < sizeof (types) / sizeof (types[0]); i++)
+    {
+      const struct oci_namespace *ns = oci_config_namespace (config, types[i]);
+      cleanup_close int fd = -1;
+      if (ns == NULL || ns->path == NULL)
+        continue;
+      fd = open (ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return libcrun_make_error (err, errno, "open the %s namespace `%s`",
+                                   oci_namespace_type_name (types[i]), ns->path);
+      if (setns (fd, types[i]) < 0)
+        return libcrun_make_error (err, errno, "join the %s namespace `%s`",
+                                   oci_namespace_type_name (types[i]), ns->path);
+    }
+  return 0;
+}
+
+void
+libcrun_linux_kill_init (struct libcrun_init_handle *h)
+{
+  siginfo_t si;
+  if (h->pid <= 0)
+    return;
+  if (h->pidfd >= 0)
+    {
+      sys_pidfd_send_signal (h->pidfd, SIGKILL, NULL, 0);
+      while (waitid (P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
+    }
+  else
+    {
+      kill (h->pid, SIGKILL);
+      while (waitpid (h->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  h->pid = 0;
+}
+
+static int
+read_child_messages (int sync, struct libcrun_init_handle *h, libcrun_error_t *err)
+{
+  for (;;)
+    {
+      char buf[SYNC_MAX];
+      ssize_t r = recv (sync, buf, sizeof (buf) - 1, 0);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return libcrun_make_error (err, errno, "read from the container's init");
+      if (r == 0)
+        return libcrun_make_error (err, 0, "the container's init exited during set-up");
+      buf[r] = '\0';
+      switch (buf[0])
+        {
+        case SYNC_READY:
+          return 0;
+        case SYNC_PTY:
+          {
+            int fd = libcrun_recv_fd (sync, err);
+            if (fd < 0)
+              return -1;
+            h->terminal_master = fd;
+            break;
+          }
+        case SYNC_ERROR:
+          return libcrun_make_error (err, 0, "%s", buf + 1);
+        default:
+          return libcrun_make_error (err, EPROTO, "unexpected message from the container's init");
+        }
+    }
+}
+
+int
+libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
+                          libcrun_error_t *err)
+{
+  const struct oci_config *config = o->config;
+  const struct oci_linux *l = config->linux_cfg;
+  struct libcrun_clone_args args;
+  int sv[2];
+  cleanup_close int parent_end = -1, child_end = -1;
+  int pidfd = -1;
+  uint64_t ns_flags = 0;
+  size_t i;
+  long ret;
+  bool new_userns = false, new_mntns = false;
+
+  h->pid = 0;
+  h->pidfd = -1;
+  h->terminal_master = -1;
+
+  for (i = 0; l && i < l->n_namespaces; i++)
+    {
+      int t = l->namespaces[i].type;
+      if (l->namespaces[i].path || t == CLONE_NEWTIME)
+        continue;
+      ns_flags |= (uint64_t)t;
+      if (t == CLONE_NEWUSER)
+        new_userns = true;
+      if (t == CLONE_NEWNS)
+        new_mntns = true;
+    }
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return libcrun_make_error (err, errno, "socketpair");
+  parent_end = sv[0];
+  child_end = sv[1];
+
+  if (enter_parent_namespaces (config, err) < 0)
+    return -1;
+
+  memset (&args, 0, sizeof (args));
+  args.flags = ns_flags | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  args.exit_signal = SIGCHLD;
+  ret = sys_clone3 (&args, sizeof (args));
+  if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
+    ret = fork ();
+  if (ret < 0)
+    return libcrun_make_error (err, errno,
+                               "create the container's init process (clone3 flags 0x%llx)",
+                               (unsigned long long)ns_flags);
+  if (ret == 0)
+    {
+      close (parent_end);
+      child_main (o, child_end, new_mntns, new_userns);
+    }
+
+  h->pid = (pid_t)ret;
+  h->pidfd = pidfd;
+  close (steal_fd (&child_end));
+
+  if (new_userns && l && write_mappings (h->pid, l, err) < 0)
+    goto fail;
+  if (sync_send (parent_end, SYNC_MAPPED, err) < 0)
+    goto fail;
+  if (read_child_messages (parent_end, h, err) < 0)
+    goto fail;
+  return 0;
+
+fail:
+  libcrun_linux_kill_init (h);
+  if (h->pidfd >= 0)
+    close (h->pidfd);
+  h->pidfd = -1;
+  if (h->terminal_master >= 0)
+    close (h->terminal_master);
+  h->terminal_master = -1;
+  return -1;
+}

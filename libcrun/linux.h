@@ -1,0 +1,49 @@
+/* Creation of the container's init process: namespaces, id mappings, and
+ * the child side that prepares the container and waits for `start`.
+ *
+ * Parent and child talk over a SOCK_SEQPACKET socketpair:
+ *   parent -> child  SYNC_MAPPED   id maps written, go on
+ *   child  -> parent SYNC_PTY      (followed by the pty master, SCM_RIGHTS)
+ *   child  -> parent SYNC_READY    set up; now blocked on exec.fifo
+ *   child  -> parent SYNC_ERROR    followed by the message; child exits 1
+ * so that every failure inside the child comes back as one error message of
+ * `create`.  Until SYNC_READY the child dies with its parent (PDEATHSIG). */
+#ifndef LIBCRUN_LINUX_H
+#define LIBCRUN_LINUX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "config.h"
+#include "error.h"
+#include "seccomp.h"
+
+struct libcrun_init_options
+{
+  const struct oci_config *config;
+  const char *rootfs;    /* absolute */
+  const char *bundle;    /* absolute */
+  const char *exec_fifo; /* absolute path: the init blocks reading it */
+  const char *console_socket;
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;                              /* fds 3 .. 3+preserve_fds-1 are passed on */
+  int listen_fds;                                /* of those, how many came through LISTEN_FDS */
+  const struct libcrun_seccomp_program *seccomp; /* NULL: none */
+};
+
+struct libcrun_init_handle
+{
+  pid_t pid;
+  int pidfd;           /* -1 when the kernel has no CLONE_PIDFD */
+  int terminal_master; /* -1 unless process.terminal without console socket */
+};
+
+/* Create the init process and wait until it is ready (blocked on the fifo)
+ * or failed.  On failure the child is killed and collected. */
+int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
+                              libcrun_error_t *err);
+
+/* Kill (SIGKILL) and collect a init that is still our child. */
+void libcrun_linux_kill_init (struct libcrun_init_handle *h);
+
+#endif

@@ -1,0 +1,385 @@
+#include "state.h"
+#include "utils.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#define STATUS_FILE "status"
+#define EXEC_FIFO "exec.fifo"
+
+int
+libcrun_validate_id (const char *id, libcrun_error_t *err)
+{
+  const char *p;
+  if (id == NULL || *id == '\0')
+    return libcrun_make_error (err, 0, "container id must not be empty");
+  if (strlen (id) > 1024)
+    return libcrun_make_error (err, 0, "container id `%.32s...` is longer than 1024 bytes", id);
+  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+    return libcrun_make_error (err, 0, "invalid container id `%s`", id);
+  for (p = id; *p; p++)
+    if (!isalnum ((unsigned char)*p) && strchr ("_+.-", *p) == NULL)
+      return libcrun_make_error (err, 0,
+                                 "invalid container id `%s`: only letters, digits and `_+.-` "
+                                 "are allowed",
+                                 id);
+  return 0;
+}
+
+static int
+lock_dirfd (int fd, const char *id, libcrun_error_t *err)
+{
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return libcrun_make_error (err, errno, "lock the state of container `%s`", id);
+  return 0;
+}
+
+int
+libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_close int fd = -1;
+
+  if (libcrun_validate_id (id, err) < 0)
+    return -1;
+  if (mkdir_p (root, 0700, err) < 0)
+    return libcrun_error_wrap (err, "create the state root");
+  dir = xasprintf ("%s/%s", root, id);
+  if (mkdir (dir, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return libcrun_make_error (err, 0, "container `%s` already exists", id);
+      return libcrun_make_error (err, errno, "mkdir `%s`", dir);
+    }
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", dir);
+  if (lock_dirfd (fd, id, err) < 0)
+    return -1;
+  return steal_fd (&fd);
+}
+
+int
+libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_close int fd = -1;
+
+  if (libcrun_validate_id (id, err) < 0)
+    return -1;
+  dir = xasprintf ("%s/%s", root, id);
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return libcrun_make_error (err, 0, "container `%s` does not exist", id);
+      return libcrun_make_error (err, errno, "open `%s`", dir);
+    }
+  if (lock_dirfd (fd, id, err) < 0)
+    return -1;
+  /* A concurrent delete may have removed the directory while we waited for
+   * the lock: the status file is gone then. */
+  if (faccessat (fd, STATUS_FILE, F_OK, 0) < 0 && faccessat (fd, "config.json", F_OK, 0) < 0)
+    return libcrun_make_error (err, 0, "container `%s` does not exist", id);
+  return steal_fd (&fd);
+}
+
+static void
+gen_string (yajl_gen g, const char *s)
+{
+  yajl_gen_string (g, (const unsigned char *)s, strlen (s));
+}
+
+static void
+gen_kv_string (yajl_gen g, const char *k, const char *v)
+{
+  gen_string (g, k);
+  gen_string (g, v ? v : "");
+}
+
+static void
+gen_annotations (yajl_gen g, const struct oci_kv *kv, size_t n)
+{
+  size_t i;
+  gen_string (g, "annotations");
+  yajl_gen_map_open (g);
+  for (i = 0; i < n; i++)
+    gen_kv_string (g, kv[i].key, kv[i].value);
+  yajl_gen_map_close (g);
+}
+
+static char *
+gen_finish (yajl_gen g)
+{
+  const unsigned char *buf;
+  size_t len;
+  char *out;
+  yajl_gen_get_buf (g, &buf, &len);
+  out = xmalloc (len + 1);
+  memcpy (out, buf, len);
+  out[len] = '\0';
+  yajl_gen_free (g);
+  return out;
+}
+
+int
+libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  cleanup_free char *json = NULL;
+
+  yajl_gen_map_open (g);
+  gen_kv_string (g, "id", st->id);
+  gen_string (g, "pid");
+  yajl_gen_integer (g, st->pid);
+  gen_string (g, "start_time");
+  yajl_gen_integer (g, (long long)st->start_time);
+  gen_kv_string (g, "bundle", st->bundle);
+  gen_kv_string (g, "rootfs", st->rootfs);
+  gen_kv_string (g, "created", st->created);
+  gen_kv_string (g, "owner", st->owner);
+  gen_string (g, "detached");
+  yajl_gen_bool (g, st->detached);
+  gen_string (g, "autoreap");
+  yajl_gen_integer (g, st->autoreap);
+  gen_annotations (g, st->annotations, st->n_annotations);
+  yajl_gen_map_close (g);
+  json = gen_finish (g);
+
+  if (write_file_atomic_at (dirfd, STATUS_FILE, json, strlen (json), err) < 0)
+    return libcrun_error_wrap (err, "write the state of container `%s`", st->id);
+  return 0;
+}
+
+static char *
+tree_string (yajl_val root, const char *key)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get (root, path, yajl_t_string);
+  return v ? xstrdup (YAJL_GET_STRING (v)) : NULL;
+}
+
+static long long
+tree_integer (yajl_val root, const char *key)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get (root, path, yajl_t_number);
+  return v && YAJL_IS_INTEGER (v) ? YAJL_GET_INTEGER (v) : 0;
+}
+
+int
+libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, STATUS_FILE, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  char errbuf[256];
+  const char *ann_path[] = { "annotations", NULL };
+  const char *det_path[] = { "detached", NULL };
+  yajl_val root, ann, det;
+  size_t i;
+
+  memset (st, 0, sizeof (*st));
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "read the state of container `%s`", id);
+  if (read_all_fd (fd, STATUS_FILE, &json, NULL, err) < 0)
+    return libcrun_error_wrap (err, "read the state of container `%s`", id);
+  root = yajl_tree_parse (json, errbuf, sizeof (errbuf));
+  if (root == NULL)
+    return libcrun_make_error (err, 0, "the state of container `%s` is corrupt: %s", id, errbuf);
+
+  st->id = xstrdup (id);
+  st->pid = (pid_t)tree_integer (root, "pid");
+  st->start_time = (unsigned long long)tree_integer (root, "start_time");
+  st->bundle = tree_string (root, "bundle");
+  st->rootfs = tree_string (root, "rootfs");
+  st->created = tree_string (root, "created");
+  st->owner = tree_string (root, "owner");
+  st->autoreap = (int)tree_integer (root, "autoreap");
+  det = yajl_tree_get (root, det_path, yajl_t_any);
+  st->detached = det && YAJL_IS_TRUE (det);
+  ann = yajl_tree_get (root, ann_path, yajl_t_object);
+  if (ann)
+    {
+      st->n_annotations = YAJL_GET_OBJECT (ann)->len;
+      st->annotations = xmalloc0 ((st->n_annotations + 1) * sizeof (struct oci_kv));
+      for (i = 0; i < st->n_annotations; i++)
+        {
+          yajl_val v = YAJL_GET_OBJECT (ann)->values[i];
+          st->annotations[i].key = xstrdup (YAJL_GET_OBJECT (ann)->keys[i]);
+          st->annotations[i].value = xstrdup (YAJL_IS_STRING (v) ? YAJL_GET_STRING (v) : "");
+        }
+    }
+  yajl_tree_free (root);
+  return 0;
+}
+
+void
+libcrun_state_free (struct libcrun_state *st)
+{
+  size_t i;
+  if (st == NULL)
+    return;
+  free (st->id);
+  free (st->bundle);
+  free (st->rootfs);
+  free (st->created);
+  free (st->owner);
+  for (i = 0; i < st->n_annotations; i++)
+    {
+      free (st->annotations[i].key);
+      free (st->annotations[i].value);
+    }
+  free (st->annotations);
+  memset (st, 0, sizeof (*st));
+}
+
+int
+libcrun_state_remove (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/%s", root, id);
+  return remove_tree (dir, err);
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+int
+libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err)
+{
+  DIR *d = opendir (root);
+  struct dirent *de;
+  size_t n = 0;
+  char **v = xmalloc0 (sizeof (char *));
+
+  if (d == NULL)
+    {
+      if (errno == ENOENT)
+        {
+          *ids = v;
+          return 0;
+        }
+      free (v);
+      return libcrun_make_error (err, errno, "opendir `%s`", root);
+    }
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+        continue;
+      v = xrealloc (v, (n + 2) * sizeof (char *));
+      v[n++] = xstrdup (de->d_name);
+      v[n] = NULL;
+    }
+  closedir (d);
+  qsort (v, n, sizeof (char *), compare_strings);
+  *ids = v;
+  return 0;
+}
+
+unsigned long long
+libcrun_process_start_time (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *buf = NULL;
+  char *p;
+  int field;
+  libcrun_error_t err = NULL;
+
+  if (pid <= 0)
+    return 0;
+  snprintf (path, sizeof (path), "/proc/%d/stat", pid);
+  if (read_all_file (path, &buf, NULL, &err) < 0)
+    {
+      libcrun_error_release (&err);
+      return 0;
+    }
+  /* The command name (field 2) may contain spaces and parentheses: count
+   * fields from the last ')'. */
+  p = strrchr (buf, ')');
+  if (p == NULL)
+    return 0;
+  p++;
+  for (field = 2; field < 22 && p; field++)
+    {
+      p = strchr (p + 1, ' ');
+    }
+  return p ? strtoull (p + 1, NULL, 10) : 0;
+}
+
+const char *
+libcrun_state_status (int dirfd, const struct libcrun_state *st, bool *alive)
+{
+  unsigned long long start = libcrun_process_start_time (st->pid);
+  bool is_alive = start != 0 && start == st->start_time;
+  char path[64];
+  cleanup_free char *buf = NULL;
+  libcrun_error_t err = NULL;
+
+  if (alive)
+    *alive = is_alive;
+  if (!is_alive)
+    return "stopped";
+
+  /* A zombie init has exited: report it stopped like crun does. */
+  snprintf (path, sizeof (path), "/proc/%d/stat", st->pid);
+  if (read_all_file (path, &buf, NULL, &err) == 0)
+    {
+      char *p = strrchr (buf, ')');
+      if (p && (p[2] == 'Z' || p[2] == 'X'))
+        {
+          if (alive)
+            *alive = false;
+          return "stopped";
+        }
+    }
+  libcrun_error_release (&err);
+
+  if (faccessat (dirfd, EXEC_FIFO, F_OK, 0) == 0)
+    return "created";
+  if (faccessat (dirfd, "paused", F_OK, 0) == 0)
+    return "paused";
+  return "running";
+}
+
+int
+libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool pretty, char **json,
+                       libcrun_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  (void)err;
+
+  if (pretty)
+    {
+      yajl_gen_config (g, yajl_gen_beautify, 1);
+      yajl_gen_config (g, yajl_gen_indent_string, "  ");
+    }
+  yajl_gen_map_open (g);
+  gen_kv_string (g, "ociVersion", "1.0.0");
+  gen_kv_string (g, "id", st->id);
+  gen_string (g, "pid");
+  yajl_gen_integer (g, strcmp (status, "stopped") == 0 ? 0 : st->pid);
+  gen_kv_string (g, "status", status);
+  gen_kv_string (g, "bundle", st->bundle);
+  gen_kv_string (g, "rootfs", st->rootfs);
+  gen_kv_string (g, "created", st->created);
+  gen_kv_string (g, "owner", st->owner);
+  gen_annotations (g, st->annotations, st->n_annotations);
+  yajl_gen_map_close (g);
+  *json = gen_finish (g);
+  return 0;
+}

@@ -1,0 +1,71 @@
+/* Container state on disk.
+ *
+ * Each container has a directory <root>/<id> (root defaults to /run/crun):
+ *   status       JSON written by the runtime: pid, process start time,
+ *                bundle, rootfs, creation time, annotations, settings
+ *   config.json  the config the container was created from (for delete's
+ *                poststop hooks and for exec)
+ *   exec.fifo    exists while the container is "created": `start` writes
+ *                one byte into it to release the init's execve
+ * The directory itself is the lock: commands on one container take flock()
+ * on it, so concurrent commands are serialized. */
+#ifndef LIBCRUN_STATE_H
+#define LIBCRUN_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "config.h"
+#include "error.h"
+
+#define LIBCRUN_DEFAULT_STATE_ROOT "/run/crun"
+
+struct libcrun_state
+{
+  char *id;
+  pid_t pid;
+  unsigned long long start_time; /* /proc/PID/stat field 22: detects pid reuse */
+  char *bundle;
+  char *rootfs;
+  char *created; /* RFC 3339 */
+  char *owner;
+  bool detached;
+  int autoreap; /* enum libcrun_autoreap_mode value (container.h) */
+  struct oci_kv *annotations;
+  size_t n_annotations;
+};
+
+/* Ids: non-empty, at most 1024 bytes, [A-Za-z0-9_+.-], not "." or "..". */
+int libcrun_validate_id (const char *id, libcrun_error_t *err);
+
+/* Create <root>/<id> (and root); EEXIST becomes "container `id` already
+ * exists".  Returns an O_DIRECTORY fd, locked. */
+int libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err);
+
+/* Open and lock <root>/<id>; ENOENT becomes "container `id` does not exist".
+ * Returns an O_DIRECTORY fd that holds the lock until closed. */
+int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
+
+int libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t *err);
+int libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun_error_t *err);
+void libcrun_state_free (struct libcrun_state *st);
+
+/* Remove <root>/<id> and everything in it. */
+int libcrun_state_remove (const char *root, const char *id, libcrun_error_t *err);
+
+/* Ids of all containers under root, sorted; *ids is a NULL-terminated vector
+ * (empty when root does not exist). */
+int libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err);
+
+/* "created", "running", "paused" or "stopped", from the process and the
+ * fifo; *alive tells whether the init still exists (same pid, same start). */
+const char *libcrun_state_status (int dirfd, const struct libcrun_state *st, bool *alive);
+
+/* Start time of a process (field 22 of /proc/PID/stat); 0 if gone. */
+unsigned long long libcrun_process_start_time (pid_t pid);
+
+/* The OCI state JSON: ociVersion, id, status, pid, bundle, annotations
+ * (+ rootfs, created, owner as crun prints them when pretty). */
+int libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool pretty,
+                           char **json, libcrun_error_t *err);
+
+#endif

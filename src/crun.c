@@ -1,0 +1,296 @@
+/* crun: entry point, global options, logging and command dispatch. */
+#include "crun.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct crun_global_options crun_options = {
+  .root = LIBCRUN_DEFAULT_STATE_ROOT,
+  .log_level = LIBCRUN_LOG_WARNING,
+  .cgroup_manager = "cgroupfs",
+};
+
+static FILE *log_file;
+
+static const char *
+level_name (enum libcrun_log_level level)
+{
+  switch (level)
+    {
+    case LIBCRUN_LOG_ERROR:
+      return "error";
+    case LIBCRUN_LOG_WARNING:
+      return "warning";
+    case LIBCRUN_LOG_INFO:
+      return "info";
+    default:
+      return "debug";
+    }
+}
+
+static void
+json_escape (FILE *out, const char *s)
+{
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char)*s;
+      if (c == '"' || c == '\\')
+        fprintf (out, "\\%c", c);
+      else if (c < 0x20)
+        fprintf (out, "\\u%04x", c);
+      else
+        fputc (c, out);
+    }
+}
+
+static void
+log_handler (enum libcrun_log_level level, const char *msg, void *arg)
+{
+  FILE *out = log_file ? log_file : stderr;
+  (void)arg;
+
+  if (crun_options.log_json)
+    {
+      char ts[64];
+      struct timespec now;
+      struct tm tm;
+      clock_gettime (CLOCK_REALTIME, &now);
+      gmtime_r (&now.tv_sec, &tm);
+      strftime (ts, sizeof (ts), "%Y-%m-%dT%H:%M:%S", &tm);
+      fprintf (out, "{\"msg\":\"");
+      json_escape (out, msg);
+      fprintf (out, "\",\"level\":\"%s\",\"time\":\"%s.%06ldZ\"}\n", level_name (level), ts,
+               now.tv_nsec / 1000);
+    }
+  else if (log_file)
+    fprintf (out, "%s: %s\n", level_name (level), msg);
+  else if (level == LIBCRUN_LOG_ERROR)
+    fprintf (out, "crun: %s\n", msg);
+  else
+    fprintf (out, "crun: %s: %s\n", level_name (level), msg);
+  fflush (out);
+}
+
+int
+crun_fail (libcrun_error_t *err)
+{
+  libcrun_log (LIBCRUN_LOG_ERROR, "%s", (err && *err) ? (*err)->msg : "unknown error");
+  libcrun_error_release (err);
+  return 1;
+}
+
+int
+crun_parse_count (const char *option, const char *value)
+{
+  long v;
+  if (parse_long (value, &v) < 0 || v < 0 || v > 65535)
+    {
+      fprintf (stderr, "crun: option `%s`: invalid value `%s` (expected a number >= 0)\n", option,
+               value);
+      exit (1);
+    }
+  return (int)v;
+}
+
+int
+crun_parse_id_argument (const char **id, int key, char *arg, struct argp_state *state)
+{
+  switch (key)
+    {
+    case ARGP_KEY_ARG:
+      if (*id)
+        argp_error (state, "too many arguments");
+      *id = arg;
+      return 0;
+    case ARGP_KEY_NO_ARGS:
+      argp_error (state, "missing the container id");
+      return 0;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+}
+
+struct command
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+  const char *help;
+};
+
+static const struct command commands[] = {
+  { "create", crun_command_create, "create a container" },
+  { "delete", crun_command_delete, "remove definition for a container" },
+  { "features", crun_command_features, "show the enabled features" },
+  { "kill", crun_command_kill, "send a signal to the container init process" },
+  { "list", crun_command_list, "list known containers" },
+  { "run", crun_command_run, "run a container" },
+  { "spec", crun_command_spec, "generate a configuration file" },
+  { "start", crun_command_start, "start a container" },
+  { "state", crun_command_state, "output the state of a container" },
+  { NULL, NULL, NULL },
+};
+
+enum
+{
+  OPT_ROOT = 1000,
+  OPT_LOG,
+  OPT_LOG_FORMAT,
+  OPT_LOG_LEVEL,
+  OPT_DEBUG,
+  OPT_CGROUP_MANAGER,
+  OPT_SYSTEMD_CGROUP,
+};
+
+static const struct argp_option global_options[] = {
+  { "root", OPT_ROOT, "DIR", 0, "state directory (default /run/crun)", 0 },
+  { "log", OPT_LOG, "FILE", 0, "log destination: file:PATH or PATH (default stderr)", 0 },
+  { "log-format", OPT_LOG_FORMAT, "FORMAT", 0, "log format: text or json", 0 },
+  { "log-level", OPT_LOG_LEVEL, "LEVEL", 0, "log level: error, warning, info or debug", 0 },
+  { "debug", OPT_DEBUG, NULL, 0, "produce verbose output (log level debug)", 0 },
+  { "cgroup-manager", OPT_CGROUP_MANAGER, "MANAGER", 0,
+    "cgroup manager: cgroupfs, systemd or disabled", 0 },
+  { "systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, 0, "use the systemd cgroup manager", 0 },
+  { NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static const char doc[] = "crun - an OCI runtime (crun-compatible, with autoreap hooks)\v"
+                          "COMMANDS:\n"
+                          "\tcreate   - create a container\n"
+                          "\tdelete   - remove definition for a container\n"
+                          "\tfeatures - show the enabled features\n"
+                          "\tkill     - send a signal to the container init process\n"
+                          "\tlist     - list known containers\n"
+                          "\trun      - run a container\n"
+                          "\tspec     - generate a configuration file\n"
+                          "\tstart    - start a container\n"
+                          "\tstate    - output the state of a container\n";
+
+static int command_index;
+
+static error_t
+parse_global (int key, char *arg, struct argp_state *state)
+{
+  switch (key)
+    {
+    case OPT_ROOT:
+      crun_options.root = arg;
+      break;
+    case OPT_LOG:
+      if (strncmp (arg, "file:", 5) == 0)
+        arg += 5;
+      else if (strncmp (arg, "journald:", 9) == 0 || strncmp (arg, "syslog:", 7) == 0)
+        argp_error (state, "option `--log`: `%s` is not supported (use file:PATH)", arg);
+      crun_options.log = arg;
+      break;
+    case OPT_LOG_FORMAT:
+      if (strcmp (arg, "json") == 0)
+        crun_options.log_json = true;
+      else if (strcmp (arg, "text") == 0)
+        crun_options.log_json = false;
+      else
+        argp_error (state, "option `--log-format`: unknown format `%s` (text or json)", arg);
+      break;
+    case OPT_LOG_LEVEL:
+      if (strcmp (arg, "error") == 0)
+        crun_options.log_level = LIBCRUN_LOG_ERROR;
+      else if (strcmp (arg, "warning") == 0 || strcmp (arg, "warn") == 0)
+        crun_options.log_level = LIBCRUN_LOG_WARNING;
+      else if (strcmp (arg, "info") == 0)
+        crun_options.log_level = LIBCRUN_LOG_INFO;
+      else if (strcmp (arg, "debug") == 0)
+        crun_options.log_level = LIBCRUN_LOG_DEBUG;
+      else
+        argp_error (state, "option `--log-level`: unknown level `%s`", arg);
+      break;
+    case OPT_DEBUG:
+      crun_options.debug = true;
+      crun_options.log_level = LIBCRUN_LOG_DEBUG;
+      break;
+    case OPT_CGROUP_MANAGER:
+      if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "systemd") != 0
+          && strcmp (arg, "disabled") != 0)
+        argp_error (state,
+                    "option `--cgroup-manager`: unknown manager `%s` (cgroupfs, systemd or "
+                    "disabled)",
+                    arg);
+      crun_options.cgroup_manager = arg;
+      break;
+    case OPT_SYSTEMD_CGROUP:
+      crun_options.cgroup_manager = "systemd";
+      break;
+    case ARGP_KEY_ARG:
+      command_index = state->next - 1;
+      state->next = state->argc; /* the command parses the rest */
+      break;
+    case ARGP_KEY_NO_ARGS:
+      argp_usage (state);
+      break;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+  return 0;
+}
+
+static void
+print_version (FILE *out, struct argp_state *state)
+{
+  (void)state;
+  fprintf (out, "crun version %s\n", CRUN_VERSION);
+  fprintf (out, "spec: 1.0.0\n");
+  fprintf (out, "+CAP +SECCOMP +YAJL\n");
+}
+
+void (*argp_program_version_hook) (FILE *, struct argp_state *) = print_version;
+
+static struct argp global_argp
+    = { global_options, parse_global, "COMMAND [OPTION...]", doc, NULL, NULL, NULL };
+
+static int
+check_cgroup_manager (void)
+{
+  libcrun_error_t err = NULL;
+  if (strcmp (crun_options.cgroup_manager, "systemd") == 0
+      && access ("/run/systemd/system", F_OK) < 0)
+    {
+      libcrun_make_error (&err, 0,
+                          "cgroup manager `systemd` requested but systemd is not running on "
+                          "this machine (use --cgroup-manager=cgroupfs)");
+      return crun_fail (&err);
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  const struct command *c;
+
+  argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
+
+  if (crun_options.log)
+    {
+      log_file = fopen (crun_options.log, "ae");
+      if (log_file == NULL)
+        {
+          fprintf (stderr, "crun: open the log file `%s`: %s\n", crun_options.log,
+                   strerror (errno));
+          return 1;
+        }
+    }
+  libcrun_set_log_handler (log_handler, NULL, (enum libcrun_log_level)crun_options.log_level);
+
+  for (c = commands; c->name; c++)
+    if (strcmp (c->name, argv[command_index]) == 0)
+      {
+        if (check_cgroup_manager ())
+          return 1;
+        return c->fn (argc - command_index, argv + command_index);
+      }
+  fprintf (stderr, "crun: unknown command `%s` (see crun --help)\n", argv[command_index]);
+  return 1;
+}

@@ -1,0 +1,57 @@
+/* The crun command-line front end: global options and one entry point per
+ * command (one file each under src/). */
+#ifndef CRUN_H
+#define CRUN_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include "libcrun.h"
+#include "utils.h"
+
+struct crun_global_options
+{
+  const char *root; /* --root, default /run/crun */
+  const char *log;  /* --log PATH (the file: prefix stripped) */
+  bool log_json;    /* --log-format=json */
+  int log_level;    /* enum libcrun_log_level */
+  bool debug;
+  const char *cgroup_manager; /* cgroupfs | disabled | systemd */
+};
+
+extern struct crun_global_options crun_options;
+
+/* Each command gets argv starting at its own name and returns the process
+ * exit code (crun's: 0 success, 1 failure; `run` the container's status). */
+int crun_command_spec (int argc, char **argv);
+int crun_command_create (int argc, char **argv);
+int crun_command_start (int argc, char **argv);
+int crun_command_run (int argc, char **argv);
+int crun_command_state (int argc, char **argv);
+int crun_command_kill (int argc, char **argv);
+int crun_command_delete (int argc, char **argv);
+int crun_command_list (int argc, char **argv);
+int crun_command_features (int argc, char **argv);
+
+/* Report an error the way crun does (stderr, or the --log file), release it
+ * and return the exit code 1. */
+int crun_fail (libcrun_error_t *err);
+
+/* Parse a non-negative integer option; exits with a usage error naming the
+ * option otherwise. */
+int crun_parse_count (const char *option, const char *value);
+
+/* The CONTAINER argument of commands that take exactly one id: handles
+ * ARGP_KEY_ARG and ARGP_KEY_NO_ARGS, ARGP_ERR_UNKNOWN for anything else. */
+int crun_parse_id_argument (const char **id, int key, char *arg, struct argp_state *state);
+
+/* Options shared by create and run. */
+struct crun_create_args
+{
+  struct libcrun_create_options o;
+  const char *id;
+};
+extern const struct argp_option crun_create_argp_options[];
+int crun_parse_create_option (struct crun_create_args *a, int key, char *arg);
+void crun_create_args_finish (struct crun_create_args *a);
+
+#endif

@@ -1,0 +1,157 @@
+/* crun features: the OCI runtime features document (runtime-spec
+ * features.md) on stdout. */
+#include "crun.h"
+
+#include <argp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <yajl/yajl_gen.h>
+
+static void
+gen_key (yajl_gen g, const char *k)
+{
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
+}
+
+static void
+gen_strings (yajl_gen g, const char *key, const char *const *v)
+{
+  gen_key (g, key);
+  yajl_gen_array_open (g);
+  for (; *v; v++)
+    gen_key (g, *v);
+  yajl_gen_array_close (g);
+}
+
+static void
+gen_enabled (yajl_gen g, const char *key, bool enabled)
+{
+  gen_key (g, key);
+  yajl_gen_map_open (g);
+  gen_key (g, "enabled");
+  yajl_gen_bool (g, enabled);
+  yajl_gen_map_close (g);
+}
+
+static const char *const hooks[]
+    = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+        NULL };
+static const char *const mount_options[]
+    = { "async",      "atime",         "bind",    "defaults", "dev",         "diratime", "dirsync",
+        "exec",       "mand",          "noatime", "nodev",    "nodiratime",  "noexec",   "nomand",
+        "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",       "relatime", "remount",
+        "ro",         "rprivate",      "rshared", "rslave",   "runbindable", "rw",       "shared",
+        "slave",      "strictatime",   "suid",    "sync",     "unbindable",  NULL };
+static const char *const namespaces[]
+    = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
+static const char *const seccomp_actions[] = { "SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO",
+                                               "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+                                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                                               "SCMP_ACT_NOTIFY",      "SCMP_ACT_TRACE",
+                                               "SCMP_ACT_TRAP",        NULL };
+static const char *const seccomp_operators[]
+    = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",        "SCMP_CMP_LE",
+        "SCMP_CMP_LT", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ", NULL };
+static const char *const seccomp_archs[]
+    = { "SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",         "SCMP_ARCH_MIPS",
+        "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+        "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+        "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_RISCV64",
+        "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",       "SCMP_ARCH_X32",
+        "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      NULL };
+static const char *const seccomp_flags[]
+    = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+        NULL };
+
+static void
+gen_capabilities (yajl_gen g)
+{
+  cap_value_t c;
+  gen_key (g, "capabilities");
+  yajl_gen_array_open (g);
+  for (c = 0; c <= CAP_LAST_CAP; c++)
+    {
+      char *name = cap_to_name (c);
+      char upper[64];
+      size_t i;
+      if (name == NULL)
+        continue;
+      snprintf (upper, sizeof (upper), "%s", name);
+      for (i = 0; upper[i]; i++)
+        if (upper[i] >= 'a' && upper[i] <= 'z')
+          upper[i] = (char)(upper[i] - 'a' + 'A');
+      cap_free (name);
+      gen_key (g, upper);
+    }
+  yajl_gen_array_close (g);
+}
+
+int
+crun_command_features (int argc, char **argv)
+{
+  struct argp argp
+      = { NULL, NULL, NULL, "crun features - show the enabled features", NULL, NULL, NULL };
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const struct scmp_version *v = seccomp_version ();
+  char libseccomp_version[32];
+  const unsigned char *buf;
+  size_t len;
+
+  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
+  snprintf (libseccomp_version, sizeof (libseccomp_version), "%u.%u.%u", v->major, v->minor,
+            v->micro);
+
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "    ");
+  yajl_gen_map_open (g);
+  gen_key (g, "ociVersionMin");
+  gen_key (g, "1.0.0");
+  gen_key (g, "ociVersionMax");
+  gen_key (g, "1.2.0");
+  gen_strings (g, "hooks", hooks);
+  gen_strings (g, "mountOptions", mount_options);
+
+  gen_key (g, "linux");
+  yajl_gen_map_open (g);
+  gen_strings (g, "namespaces", namespaces);
+  gen_capabilities (g);
+  gen_key (g, "cgroup");
+  yajl_gen_map_open (g);
+  gen_key (g, "v1");
+  yajl_gen_bool (g, 1);
+  gen_key (g, "v2");
+  yajl_gen_bool (g, 1);
+  gen_key (g, "systemd");
+  yajl_gen_bool (g, 0);
+  gen_key (g, "systemdUser");
+  yajl_gen_bool (g, 0);
+  yajl_gen_map_close (g);
+  gen_key (g, "seccomp");
+  yajl_gen_map_open (g);
+  gen_key (g, "enabled");
+  yajl_gen_bool (g, 1);
+  gen_strings (g, "actions", seccomp_actions);
+  gen_strings (g, "operators", seccomp_operators);
+  gen_strings (g, "archs", seccomp_archs);
+  gen_strings (g, "knownFlags", seccomp_flags);
+  gen_strings (g, "supportedFlags", seccomp_flags);
+  yajl_gen_map_close (g);
+  gen_enabled (g, "apparmor", false);
+  gen_enabled (g, "selinux", false);
+  gen_enabled (g, "intelRdt", false);
+  yajl_gen_map_close (g);
+
+  gen_key (g, "annotations");
+  yajl_gen_map_open (g);
+  gen_key (g, "io.github.seccomp.libseccomp.version");
+  gen_key (g, libseccomp_version);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+
+  yajl_gen_get_buf (g, &buf, &len);
+  printf ("%.*s\n", (int)len, buf);
+  yajl_gen_free (g);
+  return 0;
+}

@@ -1,0 +1,122 @@
+/* crun list [-q] [--format table|json] */
+#include "crun.h"
+
+#include <argp.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+struct list_args
+{
+  bool quiet;
+  bool json;
+};
+
+static const struct argp_option options[] = {
+  { "quiet", 'q', NULL, 0, "show only the container ids", 0 },
+  { "format", 'f', "FORMAT", 0, "table (default) or json", 0 },
+  { NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static error_t
+parse_opt (int key, char *arg, struct argp_state *state)
+{
+  struct list_args *a = state->input;
+  switch (key)
+    {
+    case 'q':
+      a->quiet = true;
+      return 0;
+    case 'f':
+      if (strcmp (arg, "json") == 0)
+        a->json = true;
+      else if (strcmp (arg, "table") == 0)
+        a->json = false;
+      else
+        argp_error (state, "option `--format`: unknown format `%s` (table or json)", arg);
+      return 0;
+    case ARGP_KEY_ARG:
+      argp_error (state, "too many arguments");
+      return 0;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+}
+
+static void
+gen_str (yajl_gen g, const char *k, const char *v)
+{
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)(v ? v : ""), strlen (v ? v : ""));
+}
+
+int
+crun_command_list (int argc, char **argv)
+{
+  struct argp argp
+      = { options, parse_opt, NULL, "crun list - list known containers", NULL, NULL, NULL };
+  struct list_args a = { false, false };
+  libcrun_error_t err = NULL;
+  char **ids = NULL;
+  size_t i;
+  yajl_gen g = NULL;
+
+  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  if (libcrun_state_list (crun_options.root, &ids, &err) < 0)
+    return crun_fail (&err);
+
+  if (a.json)
+    {
+      g = yajl_gen_alloc (NULL);
+      yajl_gen_config (g, yajl_gen_beautify, 1);
+      yajl_gen_config (g, yajl_gen_indent_string, "  ");
+      yajl_gen_array_open (g);
+    }
+  else if (!a.quiet)
+    printf ("%-20s %-10s %-10s %-40s %-30s %s\n", "NAME", "PID", "STATUS", "BUNDLE PATH", "CREATED",
+            "OWNER");
+
+  for (i = 0; ids[i]; i++)
+    {
+      struct libcrun_state st;
+      const char *status;
+      /* A container being created or deleted right now has no readable
+       * state: skip it rather than fail the whole listing. */
+      if (libcrun_container_read_state (crun_options.root, ids[i], &st, &status, &err) < 0)
+        {
+          libcrun_error_release (&err);
+          continue;
+        }
+      if (a.quiet)
+        printf ("%s\n", ids[i]);
+      else if (a.json)
+        {
+          yajl_gen_map_open (g);
+          gen_str (g, "id", st.id);
+          yajl_gen_string (g, (const unsigned char *)"pid", 3);
+          yajl_gen_integer (g, strcmp (status, "stopped") == 0 ? 0 : st.pid);
+          gen_str (g, "status", status);
+          gen_str (g, "bundle", st.bundle);
+          gen_str (g, "created", st.created);
+          gen_str (g, "owner", st.owner);
+          yajl_gen_map_close (g);
+        }
+      else
+        printf ("%-20s %-10d %-10s %-40s %-30s %s\n", st.id,
+                strcmp (status, "stopped") == 0 ? 0 : st.pid, status, st.bundle, st.created,
+                st.owner);
+      libcrun_state_free (&st);
+    }
+  strv_free (ids);
+
+  if (g)
+    {
+      const unsigned char *buf;
+      size_t len;
+      yajl_gen_array_close (g);
+      yajl_gen_get_buf (g, &buf, &len);
+      printf ("%.*s\n", (int)len, buf);
+      yajl_gen_free (g);
+    }
+  return 0;
+}
