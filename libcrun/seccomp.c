@@ -12,11 +12,9 @@
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-/* libseccomp's header is also called seccomp.h, and the build puts libcrun/
- * on the -I path, so <seccomp.h> would find this module's own header again.
- * Reach the system one through <linux/..>, a directory only the system
- * include path has (libcrun/ has no linux/ subdirectory). */
-#include <linux/../seccomp.h>
+/* libseccomp's header.  The build reaches libcrun/ headers with -iquote
+ * only, so the angle form cannot find this module's own seccomp.h. */
+#include <seccomp.h>
 #ifndef SCMP_VER_MAJOR
 #error "libseccomp's seccomp.h was not found"
 #endif

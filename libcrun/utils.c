@@ -272,19 +272,19 @@ mkdir_p (const char *path, mode_t mode, libcrun_error_t *err)
 }
 
 static int
-remove_tree_at (int dirfd, const char *name, const char *shown, libcrun_error_t *err)
+remove_tree_at (int parent_fd, const char *name, const char *shown, libcrun_error_t *err)
 {
   cleanup_close int fd = -1;
   DIR *d;
   struct dirent *de;
   int ret = 0;
 
-  if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
+  if (unlinkat (parent_fd, name, 0) == 0 || errno == ENOENT)
     return 0;
   if (errno != EISDIR && errno != EPERM)
     return libcrun_make_error (err, errno, "remove `%s`", shown);
 
-  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  fd = openat (parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return libcrun_make_error (err, errno, "open `%s`", shown);
   d = fdopendir (fd);
@@ -302,7 +302,7 @@ remove_tree_at (int dirfd, const char *name, const char *shown, libcrun_error_t 
   closedir (d);
   if (ret < 0)
     return ret;
-  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+  if (unlinkat (parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return libcrun_make_error (err, errno, "rmdir `%s`", shown);
   return 0;
 }
