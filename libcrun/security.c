@@ -475,6 +475,17 @@ libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
     {
       if (!(m.ambient & (UINT64_C (1) << v)))
         continue;
+      /* The kernel keeps only ambient capabilities that are also permitted
+       * and inheritable.  Configs written for runc/crun list ambient caps
+       * without inheritable ones (runc's default spec does): like crun,
+       * skip those instead of failing the container. */
+      if (!(m.inheritable & m.permitted & (UINT64_C (1) << v)))
+        {
+          char name[64];
+          cap_name (v, name, sizeof (name));
+          libcrun_debug ("ambient capability `%s` skipped: not permitted and inheritable", name);
+          continue;
+        }
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)v, 0, 0) < 0)
         {
           char name[64];
