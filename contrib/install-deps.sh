@@ -1,0 +1,21 @@
+#!/bin/bash
+# Install, from Debian's registry, what building and testing this project
+# needs on a fresh Debian 12 machine.  Installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential autoconf automake libtool pkg-config
+  libseccomp-dev libyajl-dev libcap-dev
+  busybox-static python3-pytest strace iproute2 uidmap
+  crun runc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,120 @@
+/* The spawner: every process the runtime starts for its own purposes goes
+ * through here, with one handle type and one result type whatever the
+ * kernel offers.
+ *
+ * Reaping rungs (DESIGN.md §3), best first; the first spawn probes and the
+ * answer is cached for the process:
+ *   LIBCRUN_RUNG_AUTOREAP  clone3(CLONE_AUTOREAP|CLONE_PIDFD, exit_signal 0):
+ *                          poll the pidfd, exit status by PIDFD_GET_INFO;
+ *                          the kernel reaps, nothing ever waits
+ *   LIBCRUN_RUNG_CLONE3    clone3(CLONE_PIDFD, exit_signal 0): poll, then
+ *                          waitid(P_PIDFD, WEXITED|__WALL) on that pidfd
+ *   LIBCRUN_RUNG_FORK      clone3 refused (ENOSYS/EPERM: an outer seccomp
+ *                          filter): fork + pidfd_open, waitid on the pidfd
+ *   LIBCRUN_RUNG_PID       no pidfd at all (< 5.3): fork + waitpid(pid)
+ * Autoreap mode starts at the first rung, normal mode at the second.  With
+ * exit_signal 0 the child is a "clone child": a SIGCHLD handler of the
+ * embedding program is never signalled and its waitpid(-1) cannot steal it.
+ *
+ * In no mode does the spawner install a signal handler, change a signal
+ * mask or disposition of the calling process, or wait for "any child".
+ * Writing to a child's stdin uses a socket and MSG_NOSIGNAL, so that a child
+ * that exits without reading cannot raise SIGPIPE in the runtime.
+ *
+ * Callers and their mode:
+ *   hooks.c     OCI hooks, all six stages      autoreap when run.oci.autoreap
+ *   linux.c     newuidmap/newgidmap helpers    autoreap when run.oci.autoreap
+ *   never       the container's init and `exec` processes: their exit status
+ *               belongs to whoever waits for them (crun run, conmon).
+ */
+#ifndef LIBCRUN_SPAWN_H
+#define LIBCRUN_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+
+enum libcrun_spawn_rung
+{
+  LIBCRUN_RUNG_AUTOREAP = 1,
+  LIBCRUN_RUNG_CLONE3 = 2,
+  LIBCRUN_RUNG_FORK = 3,
+  LIBCRUN_RUNG_PID = 4,
+};
+
+/* Value of stdout_fd/stderr_fd meaning "/dev/null". */
+#define LIBCRUN_SPAWN_DEVNULL (-2)
+
+struct libcrun_spawn_options
+{
+  const char *path;   /* program to execve; NULL with callback */
+  char *const *argv;  /* NULL: { path, NULL } */
+  char *const *envp;  /* NULL: the caller's environ */
+  const char *cwd;    /* NULL: unchanged */
+  const void *stdin_data; /* written on the child's stdin, then EOF; NULL: /dev/null */
+  size_t stdin_len;
+  int stdout_fd; /* -1: inherit; LIBCRUN_SPAWN_DEVNULL; or an fd */
+  int stderr_fd;
+  bool new_pgroup; /* child leads its own process group (kill reaches its children) */
+  bool autoreap;   /* autoreap mode: start at the first rung */
+  /* Instead of execve, run callback(arg) in the child and _exit with its
+   * return value.  Only async-signal-safe work belongs there when the caller
+   * may be multithreaded. */
+  int (*callback) (void *arg);
+  void *callback_arg;
+};
+
+struct libcrun_process
+{
+  pid_t pid;
+  int pidfd; /* -1 on LIBCRUN_RUNG_PID */
+  enum libcrun_spawn_rung rung;
+  bool new_pgroup;
+  bool done; /* exited and collected: nothing left to wait for */
+  int status; /* wait status once done */
+  /* stdin still to write (the child may read it slowly or never) */
+  int stdin_fd;
+  const char *stdin_data;
+  size_t stdin_left;
+};
+
+enum libcrun_wait_kind
+{
+  LIBCRUN_WAIT_EXITED,
+  LIBCRUN_WAIT_SIGNALED,
+  LIBCRUN_WAIT_TIMEOUT,
+};
+
+struct libcrun_wait_result
+{
+  enum libcrun_wait_kind kind;
+  int code; /* exit code, or signal number */
+};
+
+/* Start a child.  On success *p must be given to libcrun_process_release. */
+int libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
+                   libcrun_error_t *err);
+
+/* Wait up to timeout_ms (-1: forever) for the child to exit, feeding its
+ * stdin meanwhile.  TIMEOUT leaves the child running. */
+int libcrun_process_wait (struct libcrun_process *p, int timeout_ms,
+                          struct libcrun_wait_result *r, libcrun_error_t *err);
+
+/* Send sig to the child (to its whole process group when it leads one). */
+int libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err);
+
+/* Close the handle; a child still running is killed and collected first,
+ * never leaked. */
+void libcrun_process_release (struct libcrun_process *p);
+
+/* The rung that a spawn in autoreap mode uses on this kernel (probing once
+ * if needed), and its name ("clone3-autoreap", ...). */
+enum libcrun_spawn_rung libcrun_spawn_best_rung (void);
+const char *libcrun_spawn_rung_name (enum libcrun_spawn_rung rung);
+
+/* Test-only: pretend the kernel refuses every rung above `rung` (0 turns
+ * the pretence off).  Not for production callers. */
+void libcrun_spawn_test_limit_rung (enum libcrun_spawn_rung rung);
+
+#endif
