@@ -1,0 +1,1438 @@
+/* Root filesystem set-up: see mount.h for the three steps.
+ *
+ * Safety rule of this file: no path taken from config.json is ever handed
+ * to mount(2) as a string while the host's root is still visible.  Every
+ * destination is resolved with openat2(RESOLVE_IN_ROOT) relative to an
+ * O_PATH descriptor of the rootfs, missing components are created one at a
+ * time relative to an already resolved parent, and the mount targets the
+ * resolved descriptor through its /proc/self/fd/N magic link.  A symlink in
+ * the rootfs (absolute, or a chain of "..") is therefore interpreted as if
+ * the rootfs were "/" and can never send a mount to the host. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "mount.h"
+#include "log.h"
+#include "syscalls.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+/* Like the kernel's own limit on nested symlinks. */
+#define MAX_SYMLINK_HOPS 40
+
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+#define PROPAGATION_FLAGS (MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE)
+/* Per-mount flags the kernel locks when a mount is copied into a less
+ * privileged user namespace: a remount that drops them fails with EPERM. */
+#define LOCKED_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* ------------------------------------------------------------------------ */
+/* Option parsing                                                            */
+/* ------------------------------------------------------------------------ */
+
+enum opt_kind
+{
+  OPT_SET,   /* turn `flag` on, and `excl` off */
+  OPT_CLEAR, /* turn `flag` off, remember it was asked for */
+  OPT_PROP,  /* propagation: replaces any earlier propagation option */
+  OPT_IGNORE,
+};
+
+struct opt_def
+{
+  const char *name;
+  enum opt_kind kind;
+  unsigned long flag;
+  unsigned long excl; /* flags that this option overrides (last one wins) */
+};
+
+static const struct opt_def opt_table[] = {
+  { "defaults", OPT_IGNORE, 0, 0 },
+  { "ro", OPT_SET, MS_RDONLY, 0 },
+  { "rw", OPT_CLEAR, MS_RDONLY, 0 },
+  { "nosuid", OPT_SET, MS_NOSUID, 0 },
+  { "suid", OPT_CLEAR, MS_NOSUID, 0 },
+  { "nodev", OPT_SET, MS_NODEV, 0 },
+  { "dev", OPT_CLEAR, MS_NODEV, 0 },
+  { "noexec", OPT_SET, MS_NOEXEC, 0 },
+  { "exec", OPT_CLEAR, MS_NOEXEC, 0 },
+  { "sync", OPT_SET, MS_SYNCHRONOUS, 0 },
+  { "async", OPT_CLEAR, MS_SYNCHRONOUS, 0 },
+  { "dirsync", OPT_SET, MS_DIRSYNC, 0 },
+  { "remount", OPT_SET, MS_REMOUNT, 0 },
+  { "mand", OPT_SET, MS_MANDLOCK, 0 },
+  { "nomand", OPT_CLEAR, MS_MANDLOCK, 0 },
+  /* The three atime modes exclude each other: the last one given wins. */
+  { "atime", OPT_CLEAR, MS_NOATIME, 0 },
+  { "noatime", OPT_SET, MS_NOATIME, MS_RELATIME | MS_STRICTATIME },
+  { "diratime", OPT_CLEAR, MS_NODIRATIME, 0 },
+  { "nodiratime", OPT_SET, MS_NODIRATIME, 0 },
+  { "relatime", OPT_SET, MS_RELATIME, MS_NOATIME | MS_STRICTATIME },
+  { "norelatime", OPT_CLEAR, MS_RELATIME, 0 },
+  { "strictatime", OPT_SET, MS_STRICTATIME, MS_NOATIME | MS_RELATIME },
+  { "nostrictatime", OPT_CLEAR, MS_STRICTATIME, 0 },
+  { "lazytime", OPT_SET, MS_LAZYTIME, 0 },
+  { "nolazytime", OPT_CLEAR, MS_LAZYTIME, 0 },
+  { "iversion", OPT_SET, MS_I_VERSION, 0 },
+  { "noiversion", OPT_CLEAR, MS_I_VERSION, 0 },
+  { "silent", OPT_SET, MS_SILENT, 0 },
+  { "loud", OPT_CLEAR, MS_SILENT, 0 },
+  { "nosymfollow", OPT_SET, MS_NOSYMFOLLOW, 0 },
+  { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW, 0 },
+  /* "bind" after "rbind" means non-recursive again. */
+  { "bind", OPT_SET, MS_BIND, MS_REC },
+  { "rbind", OPT_SET, MS_BIND | MS_REC, 0 },
+  { "private", OPT_PROP, MS_PRIVATE, 0 },
+  { "rprivate", OPT_PROP, MS_PRIVATE | MS_REC, 0 },
+  { "shared", OPT_PROP, MS_SHARED, 0 },
+  { "rshared", OPT_PROP, MS_SHARED | MS_REC, 0 },
+  { "slave", OPT_PROP, MS_SLAVE, 0 },
+  { "rslave", OPT_PROP, MS_SLAVE | MS_REC, 0 },
+  { "unbindable", OPT_PROP, MS_UNBINDABLE, 0 },
+  { "runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC, 0 },
+  /* Podman's copy-up of the image contents into a tmpfs: not implemented,
+   * and it must not reach the kernel as data. */
+  { "tmpcopyup", OPT_IGNORE, 0, 0 },
+};
+
+static const struct opt_def *
+find_option (const char *name)
+{
+  size_t i;
+  for (i = 0; i < sizeof (opt_table) / sizeof (opt_table[0]); i++)
+    if (strcmp (opt_table[i].name, name) == 0)
+      return &opt_table[i];
+  return NULL;
+}
+
+int
+libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,
+                             libcrun_error_t *err)
+{
+  size_t i, data_len = 0;
+  char *data = NULL;
+
+  (void)err; /* nothing can fail today; the signature leaves room for it */
+  memset (out, 0, sizeof (*out));
+  for (i = 0; options && options[i]; i++)
+    {
+      const char *opt = options[i];
+      const struct opt_def *def;
+
+      if (opt[0] == '\0')
+        continue;
+      def = find_option (opt);
+      if (def == NULL)
+        {
+          /* Unknown words belong to the filesystem ("mode=755", "size=1m",
+           * "gid=5"...): joined with commas, as mount(8) would. */
+          size_t len = strlen (opt);
+          data = xrealloc (data, data_len + len + 2);
+          if (data_len)
+            data[data_len++] = ',';
+          memcpy (data + data_len, opt, len + 1);
+          data_len += len;
+          continue;
+        }
+      switch (def->kind)
+        {
+        case OPT_SET:
+          out->flags = (out->flags & ~def->excl) | def->flag;
+          out->clear_flags &= ~(def->flag | def->excl);
+          break;
+        case OPT_CLEAR:
+          out->flags &= ~def->flag;
+          out->clear_flags |= def->flag;
+          break;
+        case OPT_PROP:
+          out->propagation = def->flag;
+          break;
+        case OPT_IGNORE:
+          break;
+        }
+    }
+  out->data = data;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Path resolution inside the rootfs                                        */
+/* ------------------------------------------------------------------------ */
+
+enum create_kind
+{
+  CREATE_NONE,
+  CREATE_DIR,
+  CREATE_FILE,
+};
+
+/* State shared by the helpers of one step. */
+struct mount_ctx
+{
+  const struct libcrun_rootfs_options *o;
+  int rootfd; /* O_PATH of the rootfs (before pivot) or of "/" (after) */
+  /* Whether /proc/self/fd/N can name a resolved descriptor.  After the
+   * pivot the container may have no procfs; plain paths are then used,
+   * which is safe because the host is no longer reachable by path. */
+  bool use_proc_fd;
+};
+
+struct fd_target
+{
+  char buf[64];
+};
+
+/* The string given to mount(2) for a resolved descriptor. */
+static const char *
+target_of (const struct mount_ctx *ctx, int fd, const char *path, struct fd_target *t)
+{
+  if (!ctx->use_proc_fd)
+    return path;
+  snprintf (t->buf, sizeof (t->buf), "/proc/self/fd/%d", fd);
+  return t->buf;
+}
+
+static int
+open_in_root (int rootfd, const char *path, int flags)
+{
+  struct libcrun_open_how how;
+
+  memset (&how, 0, sizeof (how));
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT;
+  return sys_openat2 (rootfd, path, &how);
+}
+
+/* Build "a/b/" + "rest" style paths without doubling slashes. */
+static char *
+join_path (const char *a, const char *b)
+{
+  size_t la = strlen (a);
+  while (la > 0 && a[la - 1] == '/')
+    la--;
+  while (*b == '/')
+    b++;
+  if (*b == '\0')
+    return xasprintf ("%.*s", (int)la, a);
+  return xasprintf ("%.*s/%s", (int)la, a, b);
+}
+
+/* Resolve `path` inside the root `rootfd` and return an O_PATH descriptor
+ * of it in *out.  With CREATE_DIR / CREATE_FILE, missing components are
+ * created: directories for the intermediate ones, and the last one as the
+ * kind asked for (mode `mode`).
+ *
+ * Creation never follows a path string: each component is created with
+ * mkdirat/openat relative to the descriptor of its resolved parent.  When
+ * the component already exists but its resolution fails with ENOENT, it is
+ * a dangling symlink; its target is spliced into the path and the walk
+ * restarts, so the symlink is honoured exactly as the kernel would inside
+ * the root (and its target is created inside the rootfs). */
+static int
+resolve_in_root (int rootfd, const char *path, enum create_kind kind, mode_t mode, int *out,
+                 libcrun_error_t *err)
+{
+  cleanup_free char *cur = NULL;
+  int hops = 0;
+  int fd;
+
+  fd = open_in_root (rootfd, path, O_PATH);
+  if (fd >= 0)
+    {
+      *out = fd;
+      return 0;
+    }
+  if (errno != ENOENT || kind == CREATE_NONE)
+    return libcrun_make_error (err, errno, "open `%s` inside the rootfs", path);
+
+  cur = xstrdup (path);
+restart:
+  {
+    cleanup_close int parent = -1; /* -1 stands for rootfd itself */
+    cleanup_free char *prefix = xstrdup ("");
+    const char *p = cur;
+
+    for (;;)
+      {
+        const char *start, *end;
+        cleanup_free char *comp = NULL;
+        char *next;
+        bool last;
+        int r;
+
+        while (*p == '/')
+          p++;
+        if (*p == '\0')
+          break;
+        start = p;
+        end = strchrnul (p, '/');
+        p = end;
+        comp = xasprintf ("%.*s", (int)(end - start), start);
+        if (strcmp (comp, ".") == 0)
+          continue;
+        while (*p == '/')
+          p++;
+        last = *p == '\0';
+
+        next = xasprintf ("%s/%s", prefix, comp);
+        free (prefix);
+        prefix = next;
+
+        fd = open_in_root (rootfd, prefix, O_PATH);
+        if (fd >= 0)
+          {
+            if (parent >= 0)
+              close (parent);
+            parent = fd;
+            continue;
+          }
+        if (errno != ENOENT)
+          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", prefix);
+
+        if (last && kind == CREATE_FILE)
+          {
+            r = openat (parent >= 0 ? parent : rootfd, comp,
+                        O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+            if (r >= 0)
+              close (r);
+          }
+        else
+          r = mkdirat (parent >= 0 ? parent : rootfd, comp, last ? mode : 0755);
+
+        if (r < 0 && errno == EEXIST)
+          {
+            /* Something is there yet resolving it said ENOENT: a symlink
+             * whose target is missing.  Follow it by hand. */
+            char target[PATH_MAX];
+            ssize_t n;
+            cleanup_free char *dir = NULL;
+            char *spliced;
+
+            n = readlinkat (parent >= 0 ? parent : rootfd, comp, target, sizeof (target) - 1);
+            if (n < 0)
+              return libcrun_make_error (err, errno, "create `%s` inside the rootfs", prefix);
+            target[n] = '\0';
+            if (++hops > MAX_SYMLINK_HOPS)
+              return libcrun_make_error (err, ELOOP, "resolve `%s` inside the rootfs", path);
+            if (target[0] == '/')
+              spliced = join_path (target, p);
+            else
+              {
+                /* Relative targets start in the symlink's own directory. */
+                dir = xasprintf ("%.*s", (int)(strlen (prefix) - strlen (comp) - 1), prefix);
+                {
+                  cleanup_free char *tmp = join_path (dir[0] ? dir : "/", target);
+                  spliced = join_path (tmp, p);
+                }
+              }
+            free (cur);
+            cur = spliced;
+            goto restart;
+          }
+        if (r < 0)
+          return libcrun_make_error (err, errno, "create `%s` inside the rootfs", prefix);
+
+        fd = open_in_root (rootfd, prefix, O_PATH);
+        if (fd < 0)
+          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", prefix);
+        if (parent >= 0)
+          close (parent);
+        parent = fd;
+      }
+
+    if (parent < 0)
+      {
+        /* The path named the root itself ("/", "/.", ...). */
+        fd = open_in_root (rootfd, "/", O_PATH);
+        if (fd < 0)
+          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", path);
+        parent = fd;
+      }
+    *out = steal_fd (&parent);
+    return 0;
+  }
+}
+
+/* Resolve the directory holding `path` (creating it as needed) and return
+ * its descriptor and the last component, which must be a real name. */
+static int
+resolve_parent_in_root (int rootfd, const char *path, int *dirfd, char **name, libcrun_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  char *slash;
+  size_t len = strlen (copy);
+
+  while (len > 1 && copy[len - 1] == '/')
+    copy[--len] = '\0';
+  slash = strrchr (copy, '/');
+  if (slash == NULL)
+    {
+      *name = xstrdup (copy);
+      return resolve_in_root (rootfd, "/", CREATE_NONE, 0, dirfd, err);
+    }
+  *slash = '\0';
+  if (slash[1] == '\0' || strcmp (slash + 1, ".") == 0 || strcmp (slash + 1, "..") == 0)
+    return libcrun_make_error (err, EINVAL, "`%s` does not name a file", path);
+  *name = xstrdup (slash + 1);
+  if (resolve_in_root (rootfd, copy[0] ? copy : "/", CREATE_DIR, 0755, dirfd, err) < 0)
+    {
+      free (*name);
+      *name = NULL;
+      return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Mount helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Per-mount flags of the mount `fd` is on, as MS_* values. */
+static unsigned long
+mount_flags_of_fd (int fd)
+{
+  struct statvfs sv;
+  unsigned long r = 0;
+
+  if (fstatvfs (fd, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_RDONLY)
+    r |= MS_RDONLY;
+  if (sv.f_flag & ST_NOSUID)
+    r |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    r |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    r |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    r |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    r |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    r |= MS_RELATIME;
+  return r;
+}
+
+/* Change the per-mount flags of the bind mount on `fd` (MS_REMOUNT|MS_BIND):
+ * such a remount replaces all per-mount flags, so the ones the mount has
+ * already (inherited from its source) are kept unless the config clears
+ * them; in a user namespace the locked ones are kept regardless, since
+ * dropping them is refused with EPERM. */
+static int
+remount_bind (const struct mount_ctx *ctx, int fd, const char *path, unsigned long flags,
+              unsigned long clear_flags)
+{
+  struct fd_target t;
+  unsigned long existing = mount_flags_of_fd (fd);
+  unsigned long f;
+
+  f = flags & ~(MS_BIND | MS_REC | MS_REMOUNT | PROPAGATION_FLAGS);
+  if (flags & ATIME_FLAGS)
+    existing &= ~ATIME_FLAGS; /* an explicit atime mode replaces the old one */
+  f |= existing & ~clear_flags;
+  if (ctx->o->userns)
+    f |= existing & LOCKED_FLAGS;
+  return mount (NULL, target_of (ctx, fd, path, &t), NULL, MS_REMOUNT | MS_BIND | f, NULL);
+}
+
+static int
+set_propagation (const struct mount_ctx *ctx, int fd, const char *path, unsigned long prop)
+{
+  struct fd_target t;
+  return mount (NULL, target_of (ctx, fd, path, &t), NULL, prop, NULL);
+}
+
+static bool
+is_bind_mount (const struct oci_mount *m, const struct libcrun_mount_flags *mf)
+{
+  if (mf->flags & MS_BIND)
+    return true;
+  return m->type && (strcmp (m->type, "bind") == 0 || strcmp (m->type, "none") == 0);
+}
+
+/* "/dev", "/dev/", "//dev" all name /dev. */
+static bool
+path_is (const char *path, const char *want)
+{
+  while (*path == '/')
+    path++;
+  while (*want == '/')
+    want++;
+  for (; *want; path++, want++)
+    if (*path != *want)
+      return false;
+  while (*path == '/')
+    path++;
+  return *path == '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* /proc/self/mountinfo                                                      */
+/* ------------------------------------------------------------------------ */
+
+struct mountinfo_entry
+{
+  char *mountpoint; /* unescaped */
+  char *fstype;
+  char *super_opts;
+};
+
+static void
+mountinfo_free (struct mountinfo_entry *v, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      free (v[i].mountpoint);
+      free (v[i].fstype);
+      free (v[i].super_opts);
+    }
+  free (v);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape_octal (const char *s)
+{
+  char *r = xmalloc (strlen (s) + 1), *w = r;
+  while (*s)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
+          && s[3] <= '7')
+        {
+          *w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *w++ = *s++;
+    }
+  *w = '\0';
+  return r;
+}
+
+static int
+read_mountinfo (struct mountinfo_entry **out, size_t *n_out, libcrun_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  struct mountinfo_entry *v = NULL;
+  size_t n = 0, len;
+  char *line, *save = NULL;
+
+  if (read_all_file ("/proc/self/mountinfo", &buf, &len, err) < 0)
+    return -1;
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - TYPE SOURCE SUPER */
+      char *fields[64];
+      size_t nf = 0, i, dash = 0;
+      char *tok, *s2 = NULL;
+
+      for (tok = strtok_r (line, " ", &s2); tok && nf < 64; tok = strtok_r (NULL, " ", &s2))
+        fields[nf++] = tok;
+      for (i = 6; i < nf; i++)
+        if (strcmp (fields[i], "-") == 0)
+          {
+            dash = i;
+            break;
+          }
+      if (dash == 0 || dash + 1 >= nf)
+        continue;
+      v = xrealloc (v, (n + 1) * sizeof (*v));
+      v[n].mountpoint = unescape_octal (fields[4]);
+      v[n].fstype = xstrdup (fields[dash + 1]);
+      v[n].super_opts = xstrdup (dash + 3 < nf ? fields[dash + 3] : "");
+      n++;
+    }
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Config mounts                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Reopen a destination after something was mounted on it: the old
+ * descriptor still points at the covered directory, and remounts and
+ * propagation changes must reach the new mount on top. */
+static int
+reopen_dest (const struct mount_ctx *ctx, const char *dest, int *fd, libcrun_error_t *err)
+{
+  int nfd = open_in_root (ctx->rootfd, dest, O_PATH);
+  if (nfd < 0)
+    return libcrun_make_error (err, errno, "reopen `%s` after mounting", dest);
+  if (*fd >= 0)
+    close (*fd);
+  *fd = nfd;
+  return 0;
+}
+
+/* After the first mount call: the read-only & co. pass of bind mounts and
+ * the separate propagation call. */
+static int
+finish_mount (const struct mount_ctx *ctx, const char *dest, bool bind,
+              const struct libcrun_mount_flags *mf, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (reopen_dest (ctx, dest, &fd, err) < 0)
+    return -1;
+  /* MS_BIND ignores every other flag on the first call: apply them now. */
+  if (bind && ((mf->flags & ~(MS_BIND | MS_REC | PROPAGATION_FLAGS)) || mf->clear_flags))
+    {
+      if (remount_bind (ctx, fd, dest, mf->flags, mf->clear_flags) < 0)
+        return libcrun_make_error (err, errno, "remount bind");
+    }
+  if (mf->propagation && set_propagation (ctx, fd, dest, mf->propagation) < 0)
+    return libcrun_make_error (err, errno, "set propagation");
+  return 0;
+}
+
+/* Bind `source` (a host path, or a /proc/self/fd link) on `dest`. */
+static int
+do_bind (const struct mount_ctx *ctx, const char *source, int destfd, const char *dest,
+         bool recursive)
+{
+  struct fd_target t;
+  return mount (source, target_of (ctx, destfd, dest, &t), NULL, MS_BIND | (recursive ? MS_REC : 0),
+                NULL);
+}
+
+static bool
+has_new_netns (const struct oci_config *c)
+{
+  size_t i;
+  if (c->linux_cfg == NULL)
+    return false;
+  for (i = 0; i < c->linux_cfg->n_namespaces; i++)
+    if (c->linux_cfg->namespaces[i].type == CLONE_NEWNET)
+      return true;
+  return false;
+}
+
+/* Mount a cgroup view on `dest` (already created as a directory).  */
+static int
+mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcrun_mount_flags *mf,
+              libcrun_error_t *err)
+{
+  struct fd_target t;
+  struct statfs sfs;
+  unsigned long base = mf->flags & ~(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT);
+  bool ro = (mf->flags & MS_RDONLY) != 0;
+  struct mountinfo_entry *mi = NULL;
+  size_t n_mi = 0, i;
+  cleanup_close int fd = -1;
+  cleanup_close int tmpfd = -1;
+  int ret = -1;
+
+  if (resolve_in_root (ctx->rootfd, dest, CREATE_DIR, 0755, &fd, err) < 0)
+    return -1;
+
+  if (statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+    {
+      /* Pure cgroup v2 host.  Read-only is applied afterwards as a
+       * per-mount flag: the superblock is shared with the host's. */
+      if (mount ("cgroup2", target_of (ctx, fd, dest, &t), "cgroup2", base, NULL) < 0)
+        {
+          if (errno != EPERM && errno != EBUSY)
+            return libcrun_make_error (err, errno, "mount cgroup2");
+          if (do_bind (ctx, "/sys/fs/cgroup", fd, dest, true) < 0)
+            return libcrun_make_error (err, errno, "bind /sys/fs/cgroup");
+        }
+      if (reopen_dest (ctx, dest, &fd, err) < 0)
+        return -1;
+      if (ro && remount_bind (ctx, fd, dest, base | MS_RDONLY, 0) < 0)
+        return libcrun_make_error (err, errno, "remount cgroup2 read-only");
+      return 0;
+    }
+
+  /* v1 or hybrid host: a tmpfs holding one mount per hierarchy. */
+  if (mount ("tmpfs", target_of (ctx, fd, dest, &t), "tmpfs",
+             base | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+      < 0)
+    return libcrun_make_error (err, errno, "mount tmpfs for the cgroup hierarchies");
+  if (reopen_dest (ctx, dest, &fd, err) < 0)
+    return -1;
+  /* A real directory descriptor of our own fresh tmpfs: names created in
+   * it cannot be symlinks planted by the rootfs. */
+  tmpfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tmpfd < 0)
+    return libcrun_make_error (err, errno, "open the cgroup tmpfs");
+
+  if (read_mountinfo (&mi, &n_mi, err) < 0)
+    return -1;
+
+  for (i = 0; i < n_mi; i++)
+    {
+      const char *mp = mi[i].mountpoint;
+      const char *name;
+      bool v2 = strcmp (mi[i].fstype, "cgroup2") == 0;
+      cleanup_free char *data = NULL;
+      cleanup_close int sub = -1;
+      struct fd_target st;
+      char *tok, *save = NULL;
+      cleanup_free char *opts = NULL;
+
+      if (!v2 && strcmp (mi[i].fstype, "cgroup") != 0)
+        continue;
+      /* Only the host's hierarchies, /sys/fs/cgroup/<name>: this also skips
+       * anything already mounted inside the rootfs. */
+      if (strncmp (mp, "/sys/fs/cgroup/", 15) != 0)
+        continue;
+      name = mp + 15;
+      if (name[0] == '\0' || strchr (name, '/') || name[0] == '.')
+        continue;
+
+      if (mkdirat (tmpfd, name, 0755) < 0)
+        {
+          if (errno == EEXIST)
+            continue; /* the same hierarchy listed twice */
+          ret = libcrun_make_error (err, errno, "create cgroup directory `%s`", name);
+          goto out;
+        }
+      sub = openat (tmpfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        {
+          ret = libcrun_make_error (err, errno, "open cgroup directory `%s`", name);
+          goto out;
+        }
+
+      /* The superblock options without rw/ro (the view decides) and without
+       * release_agent (refused outside the initial namespaces, and not the
+       * container's business). */
+      opts = xstrdup (mi[i].super_opts);
+      for (tok = strtok_r (opts, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+        {
+          char *nd;
+          if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0
+              || strncmp (tok, "release_agent=", 14) == 0)
+            continue;
+          nd = data ? xasprintf ("%s,%s", data, tok) : xstrdup (tok);
+          free (data);
+          data = nd;
+        }
+
+      {
+        cleanup_free char *subpath = join_path (dest, name);
+        int r;
+
+        if (ctx->use_proc_fd)
+          snprintf (st.buf, sizeof (st.buf), "/proc/self/fd/%d", sub);
+        r = mount (v2 ? "cgroup2" : "cgroup", ctx->use_proc_fd ? st.buf : subpath,
+                   v2 ? "cgroup2" : "cgroup", base, v2 ? NULL : data);
+        if (r < 0 && (errno == EPERM || errno == EBUSY))
+          {
+            /* Not allowed to mount a hierarchy here (user namespace, no
+             * cgroup namespace): show the host's instead. */
+            r = mount (mp, ctx->use_proc_fd ? st.buf : subpath, NULL, MS_BIND | MS_REC, NULL);
+          }
+        if (r < 0)
+          {
+            ret = libcrun_make_error (err, errno, "mount cgroup hierarchy `%s`", name);
+            goto out;
+          }
+        if (ro)
+          {
+            cleanup_close int top = openat (tmpfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (top < 0 || remount_bind (ctx, top, subpath, base | MS_RDONLY, 0) < 0)
+              {
+                ret = libcrun_make_error (err, errno, "remount cgroup hierarchy `%s` read-only",
+                                          name);
+                goto out;
+              }
+          }
+      }
+
+      /* Co-mounted controllers ("cpu,cpuacct") are also reachable under
+       * each controller's name, as on the host. */
+      if (strchr (name, ','))
+        {
+          cleanup_free char *parts = xstrdup (name);
+          char *s3 = NULL, *c;
+          for (c = strtok_r (parts, ",", &s3); c; c = strtok_r (NULL, ",", &s3))
+            if (symlinkat (name, tmpfd, c) < 0 && errno != EEXIST)
+              {
+                ret = libcrun_make_error (err, errno, "symlink cgroup `%s`", c);
+                goto out;
+              }
+        }
+    }
+
+  if (ro
+      && remount_bind (ctx, fd, dest, base | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 0) < 0)
+    {
+      ret = libcrun_make_error (err, errno, "remount the cgroup tmpfs read-only");
+      goto out;
+    }
+  ret = 0;
+out:
+  mountinfo_free (mi, n_mi);
+  return ret;
+}
+
+/* Host paths that stand in for a filesystem we may not mount ourselves
+ * (user namespace without the matching namespace of its own). */
+static const char *
+host_fallback_for (const char *type)
+{
+  if (strcmp (type, "sysfs") == 0)
+    return "/sys";
+  if (strcmp (type, "proc") == 0)
+    return "/proc";
+  if (strcmp (type, "mqueue") == 0)
+    return "/dev/mqueue";
+  return NULL;
+}
+
+static int
+mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error_t *err)
+{
+  const struct libcrun_rootfs_options *o = ctx->o;
+  struct libcrun_mount_flags mf;
+  cleanup_free char *data = NULL;
+  cleanup_free char *source = NULL;
+  cleanup_close int fd = -1;
+  struct fd_target t;
+  const char *type = m->type;
+  bool bind;
+  int ret;
+
+  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
+    return -1;
+  data = mf.data;
+  mf.data = NULL;
+
+  bind = is_bind_mount (m, &mf);
+  if (bind && !(mf.flags & MS_BIND))
+    /* type "bind" without a bind option: recursive, as crun does, so
+     * that nothing mounted below the source is uncovered. */
+    mf.flags |= MS_BIND | MS_REC;
+
+  if (bind)
+    {
+      struct stat st;
+
+      if (m->source == NULL || m->source[0] == '\0')
+        return libcrun_make_error (err, EINVAL, "mount `%s` (type bind): no source",
+                                   m->destination);
+      source = m->source[0] == '/' ? xstrdup (m->source) : join_path (o->bundle, m->source);
+      if (stat (source, &st) < 0)
+        return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type bind)",
+                                   m->destination, m->source);
+      if (resolve_in_root (ctx->rootfd, m->destination,
+                           S_ISDIR (st.st_mode) ? CREATE_DIR : CREATE_FILE,
+                           S_ISDIR (st.st_mode) ? 0755 : 0644, &fd, err)
+          < 0)
+        return libcrun_error_wrap (err, "mount `%s` (source `%s`, type bind)", m->destination,
+                                   m->source);
+      if (do_bind (ctx, source, fd, m->destination, (mf.flags & MS_REC) != 0) < 0)
+        return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type bind)",
+                                   m->destination, m->source);
+      if (finish_mount (ctx, m->destination, true, &mf, err) < 0)
+        return libcrun_error_wrap (err, "mount `%s` (source `%s`, type bind)", m->destination,
+                                   m->source);
+      return 0;
+    }
+
+  if (type == NULL || type[0] == '\0')
+    return libcrun_make_error (err, EINVAL, "mount `%s`: no type given", m->destination);
+
+  if (strcmp (type, "cgroup") == 0)
+    {
+      if (mount_cgroup (ctx, m->destination, &mf, err) < 0)
+        return libcrun_error_wrap (err, "mount `%s` (type cgroup)", m->destination);
+      if (mf.propagation)
+        {
+          if (reopen_dest (ctx, m->destination, &fd, err) < 0
+              || (set_propagation (ctx, fd, m->destination, mf.propagation) < 0
+                  && libcrun_make_error (err, errno, "set propagation") < 0))
+            return libcrun_error_wrap (err, "mount `%s` (type cgroup)", m->destination);
+        }
+      return 0;
+    }
+
+  if (resolve_in_root (ctx->rootfd, m->destination, CREATE_DIR, 0755, &fd, err) < 0)
+    return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
+                               m->source ? m->source : "", type);
+
+  ret = mount (m->source ? m->source : type, target_of (ctx, fd, m->destination, &t), type,
+               mf.flags, data);
+  if (ret < 0 && errno == EPERM && o->userns && host_fallback_for (type))
+    {
+      /* e.g. sysfs in a user namespace without its own network namespace
+       * cannot be mounted: show the host's instead, with the same flags. */
+      const char *host = host_fallback_for (type);
+      libcrun_debug ("mount `%s`: %s not permitted, binding %s from the host (new netns: %s)",
+                     m->destination, type, host, has_new_netns (o->config) ? "yes" : "no");
+      ret = do_bind (ctx, host, fd, m->destination, true);
+      if (ret == 0)
+        bind = true;
+    }
+  if (ret < 0)
+    return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type %s)", m->destination,
+                               m->source ? m->source : "", type);
+  if (finish_mount (ctx, m->destination, bind, &mf, err) < 0)
+    return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
+                               m->source ? m->source : "", type);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* /dev                                                                      */
+/* ------------------------------------------------------------------------ */
+
+struct default_dev
+{
+  const char *name;
+  unsigned int major, minor;
+};
+
+static const struct default_dev default_devs[] = {
+  { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+struct dev_symlink
+{
+  const char *name;
+  const char *target;
+};
+
+static const struct dev_symlink default_links[] = {
+  { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+  { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },         { "core", "/proc/kcore" },
+};
+
+/* Remove the entry `name` of `dirfd` so that a device can take its place.
+ * In a user namespace it may be a host device bound on a file (EBUSY): the
+ * bind is detached first; the O_PATH descriptor names the mount itself. */
+static int
+remove_device (const struct mount_ctx *ctx, int dirfd, const char *name, const char *path)
+{
+  cleanup_close int fd = -1;
+  struct fd_target t;
+
+  if (unlinkat (dirfd, name, 0) == 0)
+    return 0;
+  if (errno != EBUSY)
+    return -1;
+  fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (umount2 (target_of (ctx, fd, path, &t), MNT_DETACH) < 0)
+    return -1;
+  return unlinkat (dirfd, name, 0);
+}
+
+/* Create a device node `name` in `dirfd`.  In a user namespace mknod is
+ * refused (EPERM): an empty file is created and the host's device at
+ * `host_path` is bind-mounted on it.  `replace` removes whatever is there
+ * first (linux.devices); otherwise an existing entry is left alone. */
+static int
+make_device (const struct mount_ctx *ctx, int dirfd, const char *name, const char *path,
+             const char *host_path, mode_t type, dev_t rdev, mode_t mode, bool set_owner, uid_t uid,
+             gid_t gid, bool replace, libcrun_error_t *err)
+{
+  struct stat st;
+
+  if (replace && fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        return libcrun_make_error (err, EISDIR, "create device `%s`", path);
+      if (remove_device (ctx, dirfd, name, path) < 0)
+        return libcrun_make_error (err, errno, "replace device `%s`", path);
+    }
+
+  if (mknodat (dirfd, name, type | (mode & 07777), rdev) < 0)
+    {
+      cleanup_close int fd = -1;
+
+      if (errno == EEXIST && !replace)
+        return 0;
+      if (errno != EPERM)
+        return libcrun_make_error (err, errno, "mknod `%s`", path);
+
+      fd = openat (dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return libcrun_make_error (err, errno, "create `%s`", path);
+      close (fd);
+      fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return libcrun_make_error (err, errno, "open `%s`", path);
+      if (do_bind (ctx, host_path, fd, path, false) < 0)
+        return libcrun_make_error (err, errno, "bind `%s` from the host", path);
+      return 0;
+    }
+
+  /* mknod honours the umask; the config asks for an exact mode. */
+  if (fchmodat (dirfd, name, mode & 07777, 0) < 0)
+    return libcrun_make_error (err, errno, "chmod `%s`", path);
+  if (set_owner && fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return libcrun_make_error (err, errno, "chown `%s`", path);
+  return 0;
+}
+
+static int
+create_default_devices (const struct mount_ctx *ctx, libcrun_error_t *err)
+{
+  cleanup_close int devfd = -1;
+  size_t i;
+
+  if (resolve_in_root (ctx->rootfd, "/dev", CREATE_DIR, 0755, &devfd, err) < 0)
+    return -1;
+  for (i = 0; i < sizeof (default_devs) / sizeof (default_devs[0]); i++)
+    {
+      const struct default_dev *d = &default_devs[i];
+      cleanup_free char *path = xasprintf ("/dev/%s", d->name);
+      if (make_device (ctx, devfd, d->name, path, path, S_IFCHR, makedev (d->major, d->minor), 0666,
+                       false, 0, 0, false, err)
+          < 0)
+        return -1;
+    }
+  for (i = 0; i < sizeof (default_links) / sizeof (default_links[0]); i++)
+    {
+      const struct dev_symlink *l = &default_links[i];
+      /* An image that ships its own entry keeps it. */
+      if (symlinkat (l->target, devfd, l->name) < 0 && errno != EEXIST)
+        return libcrun_make_error (err, errno, "symlink `/dev/%s`", l->name);
+    }
+  return 0;
+}
+
+static int
+create_config_devices (const struct mount_ctx *ctx, libcrun_error_t *err)
+{
+  const struct oci_linux *l = ctx->o->config->linux_cfg;
+  size_t i;
+
+  if (l == NULL)
+    return 0;
+  for (i = 0; i < l->n_devices; i++)
+    {
+      const struct oci_device *d = &l->devices[i];
+      cleanup_close int dirfd = -1;
+      cleanup_free char *name = NULL;
+      mode_t type;
+
+      switch (d->type)
+        {
+        case 'c':
+        case 'u':
+          type = S_IFCHR;
+          break;
+        case 'b':
+          type = S_IFBLK;
+          break;
+        case 'p':
+          type = S_IFIFO;
+          break;
+        default:
+          return libcrun_make_error (err, EINVAL, "device `%s`: unknown type `%c`", d->path,
+                                     d->type);
+        }
+      if (resolve_parent_in_root (ctx->rootfd, d->path, &dirfd, &name, err) < 0)
+        return libcrun_error_wrap (err, "device `%s`", d->path);
+      if (make_device (ctx, dirfd, name, d->path, d->path, type,
+                       type == S_IFIFO ? 0
+                                       : makedev ((unsigned int)d->major, (unsigned int)d->minor),
+                       d->has_file_mode ? d->file_mode : 0666, d->has_uid || d->has_gid,
+                       d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, true, err)
+          < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 1                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static unsigned long
+rootfs_propagation (const struct oci_config *c, libcrun_error_t *err, int *ret)
+{
+  struct libcrun_mount_flags mf;
+  char *opts[2] = { NULL, NULL };
+
+  *ret = 0;
+  if (c->linux_cfg == NULL || c->linux_cfg->rootfs_propagation == NULL)
+    return MS_PRIVATE | MS_REC;
+  opts[0] = c->linux_cfg->rootfs_propagation;
+  if (libcrun_parse_mount_options (opts, &mf, err) < 0)
+    {
+      *ret = -1;
+      return 0;
+    }
+  free (mf.data);
+  if (mf.propagation == 0)
+    {
+      *ret = libcrun_make_error (err, EINVAL, "invalid rootfsPropagation `%s`",
+                                 c->linux_cfg->rootfs_propagation);
+      return 0;
+    }
+  return mf.propagation;
+}
+
+/* Make the mount that holds `path` (its longest mountinfo prefix) private:
+ * pivot_root and MS_MOVE refuse a new root whose parent mount is shared. */
+static int
+make_parent_mount_private (const char *path, libcrun_error_t *err)
+{
+  struct mountinfo_entry *mi = NULL;
+  size_t n = 0, i, best_len = 0;
+  const char *best = NULL;
+  int ret = 0;
+
+  if (read_mountinfo (&mi, &n, err) < 0)
+    return -1;
+  for (i = 0; i < n; i++)
+    {
+      const char *mp = mi[i].mountpoint;
+      size_t len = strlen (mp);
+      if (strcmp (mp, "/") == 0)
+        len = 0;
+      else if (strncmp (path, mp, len) != 0 || (path[len] != '/' && path[len] != '\0'))
+        continue;
+      /* Strictly above `path`: the rootfs bind itself is not its parent. */
+      if (path[len] == '\0')
+        continue;
+      if (best == NULL || len >= best_len)
+        {
+          best = mp;
+          best_len = len;
+        }
+    }
+  if (best && mount (NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    ret = libcrun_make_error (err, errno, "make `%s` private", best);
+  mountinfo_free (mi, n);
+  return ret;
+}
+
+/* /dev is populated by us unless the config bind-mounts it from the host:
+ * then it is the host's and must not be touched. */
+static bool
+dev_is_bind_mounted (const struct oci_config *c)
+{
+  size_t i;
+  bool bind = false;
+
+  for (i = 0; i < c->n_mounts; i++)
+    {
+      struct libcrun_mount_flags mf;
+      if (!path_is (c->mounts[i].destination, "/dev"))
+        continue;
+      if (libcrun_parse_mount_options (c->mounts[i].options, &mf, NULL) < 0)
+        continue;
+      free (mf.data);
+      bind = is_bind_mount (&c->mounts[i], &mf); /* the last one wins */
+    }
+  return bind;
+}
+
+int
+libcrun_rootfs_mount (const struct libcrun_rootfs_options *o, libcrun_error_t *err)
+{
+  struct mount_ctx ctx;
+  cleanup_close int rootfd = -1;
+  unsigned long prop;
+  int ret;
+  size_t i;
+
+  prop = rootfs_propagation (o->config, err, &ret);
+  if (ret < 0)
+    return -1;
+  /* An unbindable tree would refuse the bind of the rootfs below: it is
+   * private until the pivot step applies the configured propagation. */
+  if (prop & MS_UNBINDABLE)
+    prop = MS_PRIVATE;
+  /* Recursive, so that nothing we mount propagates back to the host
+   * (unless the config asked for shared propagation). */
+  if (mount (NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+    return libcrun_make_error (err, errno, "set propagation of `/`");
+
+  /* The rootfs becomes a mount point of its own: pivot_root needs one, and
+   * it keeps the mounts below from touching the parent filesystem. */
+  if (mount (o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return libcrun_make_error (err, errno, "bind mount the rootfs `%s`", o->rootfs);
+  if (make_parent_mount_private (o->rootfs, err) < 0)
+    return -1;
+
+  /* Opened after the bind, so that it names the new mount. */
+  rootfd = open (o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return libcrun_make_error (err, errno, "open the rootfs `%s`", o->rootfs);
+
+  ctx.o = o;
+  ctx.rootfd = rootfd;
+  ctx.use_proc_fd = true; /* the host's /proc is still ours */
+
+  for (i = 0; i < o->config->n_mounts; i++)
+    if (mount_one (&ctx, &o->config->mounts[i], err) < 0)
+      return -1;
+
+  if (!dev_is_bind_mounted (o->config))
+    {
+      if (create_default_devices (&ctx, err) < 0)
+        return -1;
+      if (create_config_devices (&ctx, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 2                                                                    */
+/* ------------------------------------------------------------------------ */
+
+int
+libcrun_rootfs_bind_console (const struct libcrun_rootfs_options *o, const char *slave_path,
+                             libcrun_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  cleanup_close int devfd = -1;
+  cleanup_close int fd = -1;
+  struct mount_ctx ctx;
+  struct fd_target t;
+  struct stat st;
+
+  rootfd = open (o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return libcrun_make_error (err, errno, "open the rootfs `%s`", o->rootfs);
+  ctx.o = o;
+  ctx.rootfd = rootfd;
+  ctx.use_proc_fd = true;
+
+  if (resolve_in_root (rootfd, "/dev", CREATE_DIR, 0755, &devfd, err) < 0)
+    return libcrun_error_wrap (err, "bind console");
+  /* The console is our own empty file: whatever the image has there (a
+   * symlink in particular) is replaced rather than followed. */
+  if (fstatat (devfd, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG (st.st_mode)
+      && !S_ISCHR (st.st_mode))
+    {
+      if (unlinkat (devfd, "console", S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+        return libcrun_make_error (err, errno, "bind console: remove `/dev/console`");
+    }
+  fd = openat (devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0 && errno != EEXIST && errno != ENXIO && errno != EACCES && errno != EPERM)
+    return libcrun_make_error (err, errno, "bind console: create `/dev/console`");
+  if (fd >= 0)
+    close (fd);
+  fd = openat (devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "bind console: open `/dev/console`");
+  if (mount (slave_path, target_of (&ctx, fd, "/dev/console", &t), NULL, MS_BIND, NULL) < 0)
+    return libcrun_make_error (err, errno, "bind console `%s` on `/dev/console`", slave_path);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 3                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Whether /proc of the (new) root is a real procfs, so that
+ * /proc/self/fd/N cannot be a trap laid by the image. */
+static bool
+proc_is_usable (void)
+{
+  struct libcrun_open_how how;
+  struct statfs sfs;
+  cleanup_close int fd = -1;
+
+  memset (&how, 0, sizeof (how));
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  fd = sys_openat2 (AT_FDCWD, "/proc", &how);
+  if (fd < 0)
+    return false;
+  return fstatfs (fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+static int
+do_pivot (const struct libcrun_rootfs_options *o, unsigned long prop, libcrun_error_t *err)
+{
+  cleanup_close int oldroot = -1;
+  cleanup_close int newroot = -1;
+
+  oldroot = open ("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0)
+    return libcrun_make_error (err, errno, "open `/`");
+  newroot = open (o->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0)
+    return libcrun_make_error (err, errno, "open the rootfs `%s`", o->rootfs);
+  if (fchdir (newroot) < 0)
+    return libcrun_make_error (err, errno, "chdir to the rootfs `%s`", o->rootfs);
+
+  if (prop & MS_SHARED)
+    {
+      /* pivot_root refuses a shared new root or a shared current root.
+       * Slave keeps receiving from the host; the configured shared
+       * propagation is put back after the pivot. */
+      if (mount (NULL, ".", NULL, MS_SLAVE, NULL) < 0)
+        return libcrun_make_error (err, errno, "make the rootfs slave");
+      if (mount (NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+        return libcrun_make_error (err, errno, "make `/` private");
+    }
+
+  /* pivot_root(".", ".") stacks the old root on top of the new one at the
+   * same place, which saves a put_old directory in the image. */
+  if (sys_pivot_root (".", ".") < 0)
+    return libcrun_make_error (err, errno, "pivot_root to `%s`", o->rootfs);
+  if (fchdir (oldroot) < 0)
+    return libcrun_make_error (err, errno, "chdir to the old root");
+  /* Slave first, so the unmount below does not propagate to the host. */
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return libcrun_make_error (err, errno, "make the old root slave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return libcrun_make_error (err, errno, "detach the old root");
+  if (chdir ("/") < 0)
+    return libcrun_make_error (err, errno, "chdir to the new root");
+  return 0;
+}
+
+static int
+do_chroot (const struct libcrun_rootfs_options *o, libcrun_error_t *err)
+{
+  if (chdir (o->rootfs) < 0)
+    return libcrun_make_error (err, errno, "chdir to the rootfs `%s`", o->rootfs);
+  if (mount (o->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    return libcrun_make_error (err, errno, "move the rootfs `%s` to `/`", o->rootfs);
+  if (chroot (".") < 0)
+    return libcrun_make_error (err, errno, "chroot to the rootfs `%s`", o->rootfs);
+  if (chdir ("/") < 0)
+    return libcrun_make_error (err, errno, "chdir to the new root");
+  return 0;
+}
+
+static int
+mask_path (const struct mount_ctx *ctx, const char *path, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_close int nullfd = -1;
+  struct fd_target t, tn;
+  struct stat st;
+
+  fd = open_in_root (ctx->rootfd, path, O_PATH);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return 0; /* nothing to hide */
+      return libcrun_make_error (err, errno, "mask `%s`", path);
+    }
+  if (fstat (fd, &st) < 0)
+    return libcrun_make_error (err, errno, "mask `%s`", path);
+
+  if (S_ISDIR (st.st_mode))
+    {
+      if (mount ("tmpfs", target_of (ctx, fd, path, &t), "tmpfs",
+                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k,mode=555")
+          < 0)
+        return libcrun_make_error (err, errno, "mask `%s`", path);
+      return 0;
+    }
+
+  /* Files are covered with the container's /dev/null, after checking it
+   * is the null device: the image (or a racing container sharing /dev)
+   * could have put something else there (CVE-2025-31133). */
+  nullfd = open_in_root (ctx->rootfd, "/dev/null", O_PATH);
+  if (nullfd < 0)
+    return libcrun_make_error (err, errno, "mask `%s`: open `/dev/null`", path);
+  if (fstat (nullfd, &st) < 0)
+    return libcrun_make_error (err, errno, "mask `%s`: stat `/dev/null`", path);
+  if (!S_ISCHR (st.st_mode) || major (st.st_rdev) != 1 || minor (st.st_rdev) != 3)
+    return libcrun_make_error (err, EPERM, "mask `%s`: `/dev/null` is not the null device", path);
+  if (mount (target_of (ctx, nullfd, "/dev/null", &tn), target_of (ctx, fd, path, &t), NULL,
+             MS_BIND, NULL)
+      < 0)
+    return libcrun_make_error (err, errno, "mask `%s`", path);
+  return 0;
+}
+
+static int
+readonly_path (const struct mount_ctx *ctx, const char *path, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct fd_target t;
+  const char *target;
+
+  fd = open_in_root (ctx->rootfd, path, O_PATH);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return libcrun_make_error (err, errno, "make `%s` read-only", path);
+    }
+  target = target_of (ctx, fd, path, &t);
+  /* A bind on itself makes it a mount point with its own flags. */
+  if (mount (target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return libcrun_make_error (err, errno, "make `%s` read-only: bind", path);
+  if (reopen_dest (ctx, path, &fd, err) < 0)
+    return libcrun_error_wrap (err, "make `%s` read-only", path);
+  if (remount_bind (ctx, fd, path, MS_RDONLY, 0) < 0)
+    return libcrun_make_error (err, errno, "make `%s` read-only: remount", path);
+  return 0;
+}
+
+int
+libcrun_rootfs_pivot (const struct libcrun_rootfs_options *o, libcrun_error_t *err)
+{
+  const struct oci_config *c = o->config;
+  const struct oci_linux *l = c->linux_cfg;
+  cleanup_close int rootfd = -1;
+  struct mount_ctx ctx;
+  unsigned long prop;
+  size_t i;
+  int ret;
+
+  prop = rootfs_propagation (c, err, &ret);
+  if (ret < 0)
+    return -1;
+
+  if (o->no_pivot)
+    ret = do_chroot (o, err);
+  else
+    ret = do_pivot (o, prop, err);
+  if (ret < 0)
+    return -1;
+
+  rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return libcrun_make_error (err, errno, "open `/`");
+  ctx.o = o;
+  ctx.rootfd = rootfd;
+  ctx.use_proc_fd = proc_is_usable ();
+
+  for (i = 0; l && l->masked_paths && l->masked_paths[i]; i++)
+    if (mask_path (&ctx, l->masked_paths[i], err) < 0)
+      return -1;
+  for (i = 0; l && l->readonly_paths && l->readonly_paths[i]; i++)
+    if (readonly_path (&ctx, l->readonly_paths[i], err) < 0)
+      return -1;
+
+  if (c->root_readonly)
+    {
+      cleanup_close int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 || remount_bind (&ctx, fd, "/", MS_RDONLY, 0) < 0)
+        return libcrun_make_error (err, errno, "remount `/` read-only");
+    }
+
+  if (l && l->rootfs_propagation && mount (NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+    return libcrun_make_error (err, errno, "set rootfsPropagation `%s` on `/`",
+                               l->rootfs_propagation);
+  return 0;
+}
