@@ -1,5 +1,6 @@
 #include "container.h"
 #include "config.h"
+#include "hooks.h"
 #include "linux.h"
 #include "log.h"
 #include "seccomp.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #define EXEC_FIFO "exec.fifo"
+#define START_FIFO "start.fifo"
 
 static char *
 rfc3339_now (void)
@@ -101,6 +103,33 @@ fill_state_annotations (struct libcrun_state *st, const struct oci_config *confi
     }
 }
 
+struct before_pivot_ctx
+{
+  const struct libcrun_create_options *o;
+  const struct oci_config *config;
+  const char *bundle;
+  const struct libcrun_hook_options *hooks;
+};
+
+/* prestart (deprecated, still used) and createRuntime hooks, in the
+ * runtime's namespaces, while the init waits before pivot_root. */
+static int
+run_runtime_create_hooks (void *arg, pid_t pid, libcrun_error_t *err)
+{
+  struct before_pivot_ctx *c = arg;
+  cleanup_free char *json = libcrun_hook_state_json (
+      c->o->id, "creating", pid, c->bundle, c->config->annotations, c->config->n_annotations);
+  static const enum oci_hook_stage stages[] = { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME };
+  size_t i;
+
+  for (i = 0; i < 2; i++)
+    if (libcrun_run_hooks (c->config->hooks[stages[i]], c->config->n_hooks[stages[i]], stages[i],
+                           json, c->hooks, err)
+        < 0)
+      return -1;
+  return 0;
+}
+
 int
 libcrun_container_create (const struct libcrun_create_options *o,
                           struct libcrun_container_handle *h, libcrun_error_t *err)
@@ -113,6 +142,10 @@ libcrun_container_create (const struct libcrun_create_options *o,
   struct libcrun_init_handle init = { .pid = 0, .pidfd = -1, .terminal_master = -1 };
   struct libcrun_init_options io;
   struct libcrun_state st = { 0 };
+  struct libcrun_hook_options hooks = { .stdout_fd = -1, .stderr_fd = -1 };
+  struct before_pivot_ctx bp;
+  cleanup_free char *start_fifo_path = NULL;
+  enum libcrun_autoreap_mode autoreap;
   size_t config_len = 0;
   bool state_created = false;
   int ret = -1;
@@ -131,6 +164,13 @@ libcrun_container_create (const struct libcrun_create_options *o,
   if (libcrun_config_load_string (config_json, config_path, &config, err) < 0)
     return -1;
   if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
+    goto out;
+  if (libcrun_autoreap_mode_from_annotations (config->annotations, config->n_annotations, &autoreap,
+                                              err)
+      < 0)
+    goto out;
+  if (libcrun_hook_options_open (config->annotations, config->n_annotations, autoreap, &hooks, err)
+      < 0)
     goto out;
   if (config->linux_cfg && config->linux_cfg->seccomp
       && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
@@ -153,7 +193,23 @@ libcrun_container_create (const struct libcrun_create_options *o,
       goto out;
     }
 
+  start_fifo_path = xasprintf ("%s/%s", state_dir, START_FIFO);
+  if (mkfifo (start_fifo_path, 0600) < 0)
+    {
+      libcrun_make_error (err, errno, "mkfifo `%s`", start_fifo_path);
+      goto out;
+    }
+
+  bp.o = o;
+  bp.config = config;
+  bp.bundle = bundle;
+  bp.hooks = &hooks;
   memset (&io, 0, sizeof (io));
+  io.id = o->id;
+  io.start_fifo = start_fifo_path;
+  io.hooks = &hooks;
+  io.before_pivot = run_runtime_create_hooks;
+  io.before_pivot_arg = &bp;
   io.config = config;
   io.rootfs = rootfs;
   io.bundle = bundle;
@@ -175,6 +231,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.created = rfc3339_now ();
   st.owner = xstrdup ("root");
   st.detached = o->detach;
+  st.autoreap = (int)autoreap;
   fill_state_annotations (&st, config);
   ret = libcrun_state_write (dirfd, &st, err);
   st.id = NULL;
@@ -221,6 +278,7 @@ out:
       if (init.terminal_master >= 0)
         close (init.terminal_master);
     }
+  libcrun_hook_options_close (&hooks);
   libcrun_seccomp_program_free (&prog);
   libcrun_config_free (config);
   if (ret < 0)
@@ -242,34 +300,210 @@ libcrun_container_read_state (const char *root, const char *id, struct libcrun_s
   return 0;
 }
 
+/* The config the container was created from (the copy in its state). */
+static int
+load_state_config (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open the %s", origin);
+  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
+    return -1;
+  return libcrun_config_load_string (json, origin, out, err);
+}
+
+/* Run a stage's hooks for an existing container with its stored settings. */
+static int
+run_state_hooks (const struct oci_config *config, const struct libcrun_state *st,
+                 enum oci_hook_stage stage, const char *status, libcrun_error_t *err)
+{
+  struct libcrun_hook_options ho;
+  cleanup_free char *json = NULL;
+  int ret;
+
+  if (config->n_hooks[stage] == 0)
+    return 0;
+  if (libcrun_hook_options_open (config->annotations, config->n_annotations,
+                                 (enum libcrun_autoreap_mode)st->autoreap, &ho, err)
+      < 0)
+    return -1;
+  json = libcrun_hook_state_json (st->id, status, strcmp (status, "stopped") ? st->pid : 0,
+                                  st->bundle, config->annotations, config->n_annotations);
+  ret = libcrun_run_hooks (config->hooks[stage], config->n_hooks[stage], stage, json, &ho, err);
+  libcrun_hook_options_close (&ho);
+  return ret;
+}
+
+/* Wait until the process behind pidfd has exited (it is not our child:
+ * only poll tells). */
+static void
+wait_pidfd_exit (int pidfd, int timeout_ms)
+{
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  while (poll (&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+    ;
+}
+
+static int signal_init (const struct libcrun_state *st, int sig, int *pidfd_out,
+                        libcrun_error_t *err);
+
+/* The end of a container: kill its init if still alive and wait for it,
+ * run the poststop hooks (failures are warnings), remove the state. */
+static int
+destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool alive,
+                   libcrun_error_t *err)
+{
+  struct oci_config *config = NULL;
+  libcrun_error_t e2 = NULL;
+
+  if (alive)
+    {
+      int pidfd = -1;
+      if (signal_init (st, SIGKILL, &pidfd, &e2) < 0)
+        libcrun_error_release (&e2); /* it died in the meantime */
+      if (pidfd >= 0)
+        {
+          wait_pidfd_exit (pidfd, 10000);
+          close (pidfd);
+        }
+    }
+  if (load_state_config (dirfd, st->id, &config, &e2) < 0)
+    {
+      libcrun_warning ("poststop hooks of container `%s` not run: %s", st->id, e2->msg);
+      libcrun_error_release (&e2);
+    }
+  else
+    {
+      if (run_state_hooks (config, st, OCI_HOOK_POSTSTOP, "stopped", &e2) < 0)
+        {
+          libcrun_warning ("%s", e2->msg);
+          libcrun_error_release (&e2);
+        }
+      libcrun_config_free (config);
+    }
+  if (libcrun_state_remove (root, st->id, err) < 0)
+    return libcrun_error_wrap (err, "delete container `%s`", st->id);
+  return 0;
+}
+
+/* Read the init's report on the start fifo: "0" once its startContainer
+ * hooks passed and it is about to exec, "1<message>" when they failed.
+ * The init's pidfd tells if it dies without a word. */
+static int
+wait_start_report (int start_fifo, const struct libcrun_state *st, libcrun_error_t *err)
+{
+  cleanup_close int pidfd = sys_pidfd_open (st->pid, 0);
+  char buf[8192];
+  size_t used = 0;
+
+  for (;;)
+    {
+      struct pollfd pfd[2]
+          = { { .fd = start_fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+      ssize_t r;
+      if (poll (pfd, pidfd >= 0 ? 2 : 1, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return libcrun_make_error (err, errno, "poll the start fifo");
+        }
+      r = read (start_fifo, buf + used, sizeof (buf) - 1 - used);
+      if (r > 0)
+        {
+          used += (size_t)r;
+          if (buf[0] == '0')
+            return 0;
+          /* An error message: the init writes it in one go and exits. */
+          buf[used] = '\0';
+          if (used >= sizeof (buf) - 1 || (pfd[1].revents & POLLIN) || (pfd[0].revents & POLLHUP))
+            return libcrun_make_error (err, 0, "%s", buf + 1);
+          continue;
+        }
+      if (r < 0 && errno != EAGAIN && errno != EINTR)
+        return libcrun_make_error (err, errno, "read the start fifo");
+      if (used > 0)
+        {
+          buf[used] = '\0';
+          return libcrun_make_error (err, 0, "%s", buf + 1);
+        }
+      if ((pfd[1].revents & POLLIN) || (pfd[0].revents & POLLHUP))
+        return libcrun_make_error (err, 0,
+                                   "the container's init exited before running its program");
+    }
+}
+
 int
 libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
 {
   cleanup_close int dirfd = libcrun_state_open (root, id, err);
-  cleanup_close int fifo = -1;
+  cleanup_close int fifo = -1, start_fifo = -1;
+  struct oci_config *config = NULL;
   struct libcrun_state st;
   const char *status;
   char c = 0;
+  int ret = -1;
 
   if (dirfd < 0)
     return -1;
   if (libcrun_state_read (dirfd, id, &st, err) < 0)
     return -1;
   status = libcrun_state_status (dirfd, &st, NULL);
-  libcrun_state_free (&st);
   if (strcmp (status, "created") != 0)
-    return libcrun_make_error (err, 0, "container `%s` is not in created state (it is %s)", id,
-                               status);
+    {
+      libcrun_state_free (&st);
+      return libcrun_make_error (err, 0, "container `%s` is not in created state (it is %s)", id,
+                                 status);
+    }
+  if (load_state_config (dirfd, id, &config, err) < 0)
+    goto out;
 
+  /* Open the report channel before releasing the init: a fifo's data is
+   * dropped when its last holder closes it, and the init's copy closes at
+   * execve. */
+  start_fifo = openat (dirfd, START_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (start_fifo < 0)
+    {
+      libcrun_make_error (err, errno, "open the start fifo");
+      goto out;
+    }
   /* O_NONBLOCK: if the init died, nobody holds the read side and the open
    * fails with ENXIO instead of hanging. */
   fifo = openat (dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
-    return libcrun_make_error (err, errno, "start container `%s`: open the exec fifo", id);
+    {
+      libcrun_make_error (err, errno, "open the exec fifo");
+      goto out;
+    }
   if (write (fifo, &c, 1) != 1)
-    return libcrun_make_error (err, errno, "start container `%s`: write the exec fifo", id);
+    {
+      libcrun_make_error (err, errno, "write the exec fifo");
+      goto out;
+    }
   unlinkat (dirfd, EXEC_FIFO, 0);
-  return 0;
+
+  if (wait_start_report (start_fifo, &st, err) < 0
+      || run_state_hooks (config, &st, OCI_HOOK_POSTSTART, "running", err) < 0)
+    {
+      /* A failed startContainer or poststart hook: the container goes. */
+      libcrun_error_t e2 = NULL;
+      if (destroy_container (root, dirfd, &st, true, &e2) < 0)
+        {
+          libcrun_warning ("%s", e2->msg);
+          libcrun_error_release (&e2);
+        }
+      goto out;
+    }
+  unlinkat (dirfd, START_FIFO, 0);
+  ret = 0;
+
+out:
+  libcrun_config_free (config);
+  libcrun_state_free (&st);
+  if (ret < 0)
+    libcrun_error_wrap (err, "start container `%s`", id);
+  return ret;
 }
 
 int
@@ -373,16 +607,6 @@ libcrun_container_kill (const char *root, const char *id, int sig, bool all, lib
   return ret;
 }
 
-/* Wait until the process behind pidfd has exited (it is not our child:
- * only poll tells). */
-static void
-wait_pidfd_exit (int pidfd, int timeout_ms)
-{
-  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-  while (poll (&pfd, 1, timeout_ms) < 0 && errno == EINTR)
-    ;
-}
-
 int
 libcrun_container_delete (const char *root, const char *id, bool force, libcrun_error_t *err)
 {
@@ -390,41 +614,23 @@ libcrun_container_delete (const char *root, const char *id, bool force, libcrun_
   struct libcrun_state st;
   const char *status;
   bool alive;
-  int ret = 0;
+  int ret;
 
   if (dirfd < 0)
     return -1;
   if (libcrun_state_read (dirfd, id, &st, err) < 0)
     return -1;
   status = libcrun_state_status (dirfd, &st, &alive);
-  if (alive)
+  /* Like crun: a created container may go without --force, a running or
+   * paused one needs it. */
+  if (alive && !force && strcmp (status, "created") != 0)
     {
-      int pidfd = -1;
-      if (!force && strcmp (status, "created") != 0)
-        {
-          libcrun_state_free (&st);
-          return libcrun_make_error (err, 0, "cannot delete container `%s`: it is %s (use --force)",
-                                     id, status);
-        }
-      if (signal_init (&st, SIGKILL, &pidfd, err) < 0)
-        {
-          /* It died in the meantime: nothing to kill. */
-          if ((*err)->status != ESRCH)
-            {
-              libcrun_state_free (&st);
-              return -1;
-            }
-          libcrun_error_release (err);
-        }
-      if (pidfd >= 0)
-        {
-          wait_pidfd_exit (pidfd, 10000);
-          close (pidfd);
-        }
+      libcrun_state_free (&st);
+      return libcrun_make_error (err, 0, "cannot delete container `%s`: it is %s (use --force)", id,
+                                 status);
     }
+  ret = destroy_container (root, dirfd, &st, alive, err);
   libcrun_state_free (&st);
-  if (libcrun_state_remove (root, id, err) < 0)
-    ret = libcrun_error_wrap (err, "delete container `%s`", id);
   return ret;
 }
 

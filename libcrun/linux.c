@@ -1,4 +1,5 @@
 #include "linux.h"
+#include "hooks.h"
 #include "log.h"
 #include "mount.h"
 #include "security.h"
@@ -25,7 +26,12 @@ enum sync_type
   SYNC_PTY,
   SYNC_READY,
   SYNC_ERROR,
+  SYNC_HOOKS,
+  SYNC_CONTINUE,
 };
+
+/* The state JSON documents may carry large annotations. */
+#define SYNC_CONTINUE_MAX (1024 * 1024)
 
 #define SYNC_MAX 8192
 
@@ -186,22 +192,51 @@ build_env (const struct libcrun_init_options *o)
 }
 
 static int
-prepare_fds (const struct libcrun_init_options *o, int sync, int fifo, libcrun_error_t *err)
+prepare_fds (const struct libcrun_init_options *o, int sync, int fifo, int start_fifo,
+             libcrun_error_t *err)
 {
-  int keep[2] = { sync, fifo };
+  int keep[5] = { sync, fifo, start_fifo, o->hooks->stdout_fd, o->hooks->stderr_fd };
   int fd;
   /* Preserved fds are passed on: clear FD_CLOEXEC that crun's front end or
    * its caller may have set on them. */
   for (fd = 3; fd < 3 + o->preserve_fds; fd++)
     if (fcntl (fd, F_SETFD, 0) < 0 && errno != EBADF)
       return libcrun_make_error (err, errno, "preserve fd %d", fd);
-  return close_fds_from (3 + o->preserve_fds, keep, 2, err);
+  return close_fds_from (3 + o->preserve_fds, keep, 5, err);
+}
+
+/* Ask the runtime to run prestart and createRuntime hooks, and receive the
+ * state documents for the hooks the init runs itself. */
+static int
+hooks_handshake (int sync, char **creating, char **created, libcrun_error_t *err)
+{
+  cleanup_free char *buf = xmalloc (SYNC_CONTINUE_MAX);
+  ssize_t r;
+  size_t first;
+
+  if (sync_send (sync, SYNC_HOOKS, err) < 0)
+    return -1;
+  do
+    r = recv (sync, buf, SYNC_CONTINUE_MAX - 1, 0);
+  while (r < 0 && errno == EINTR);
+  if (r <= 0 || buf[0] != SYNC_CONTINUE)
+    return libcrun_make_error (err, 0, "the runtime went away while running hooks");
+  buf[r] = '\0';
+  first = strlen (buf + 1);
+  if ((ssize_t)(first + 2) > r)
+    return libcrun_make_error (err, EPROTO, "bad hook state message");
+  *creating = xstrdup (buf + 1);
+  *created = xstrdup (buf + 1 + first + 1);
+  return 0;
 }
 
 static int
 child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns,
-             char **exe_out, int *fifo_out, libcrun_error_t *err)
+             char **exe_out, int *fifo_out, int *start_fifo_out, char **created_json,
+             libcrun_error_t *err)
 {
+  cleanup_free char *creating_json = NULL;
+  cleanup_close int start_fifo = -1;
   const struct oci_config *config = o->config;
   const struct oci_process *proc = config->process;
   struct libcrun_rootfs_options ro
@@ -247,6 +282,9 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
   fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
   if (fifo < 0)
     return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
+  start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
+  if (start_fifo < 0)
+    return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
 
   if (config->hostname && config->hostname[0])
     {
@@ -299,6 +337,17 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
         }
     }
 
+  /* createRuntime (by the runtime) then createContainer (here, in the
+   * container's namespaces, paths still resolved on the host): after the
+   * mounts, before pivot_root, as the runtime spec orders them. */
+  if (hooks_handshake (sync, &creating_json, created_json, err) < 0)
+    return -1;
+  if (libcrun_run_hooks (config->hooks[OCI_HOOK_CREATE_CONTAINER],
+                         config->n_hooks[OCI_HOOK_CREATE_CONTAINER], OCI_HOOK_CREATE_CONTAINER,
+                         creating_json, o->hooks, err)
+      < 0)
+    return -1;
+
   if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
     {
       if (libcrun_rootfs_pivot (&ro, err) < 0)
@@ -347,9 +396,13 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
   if (o->seccomp && proc->no_new_privileges && libcrun_seccomp_load (o->seccomp, NULL, err) < 0)
     return libcrun_error_wrap (err, "load the seccomp filter");
 
-  if (prepare_fds (o, sync, fifo, err) < 0)
+  /* The log handler may write to a file of the runtime's that is closed
+   * next: the init logs nothing from here on. */
+  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
+  if (prepare_fds (o, sync, fifo, start_fifo, err) < 0)
     return -1;
   *fifo_out = steal_fd (&fifo);
+  *start_fifo_out = steal_fd (&start_fifo);
   return 0;
 }
 
@@ -357,9 +410,10 @@ static void __attribute__ ((noreturn))
 child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns)
 {
   libcrun_error_t err = NULL;
-  cleanup_free char *exe = NULL;
+  cleanup_free char *exe = NULL, *created_json = NULL;
   cleanup_strv char **env = NULL;
-  int fifo = -1;
+  int fifo = -1, start_fifo = -1;
+  const struct oci_config *config = o->config;
   char c;
   ssize_t r;
 
@@ -377,7 +431,8 @@ child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool
         signal (s, SIG_DFL);
   }
 
-  if (child_setup (o, sync, new_mntns, new_userns, &exe, &fifo, &err) < 0)
+  if (child_setup (o, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json, &err)
+      < 0)
     child_fail (sync, &err);
   env = build_env (o);
 
@@ -395,6 +450,22 @@ child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool
   if (r != 1)
     _exit (1);
   close (fifo);
+
+  /* startContainer hooks: inside the container, right before the user
+   * program; `start` learns the outcome through the start fifo. */
+  if (libcrun_run_hooks (config->hooks[OCI_HOOK_START_CONTAINER],
+                         config->n_hooks[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
+                         created_json, o->hooks, &err)
+      < 0)
+    {
+      char buf[SYNC_MAX];
+      int n = snprintf (buf, sizeof (buf), "1%s", err->msg);
+      if (n > (int)sizeof (buf) - 1)
+        n = sizeof (buf) - 1;
+      (void)!write (start_fifo, buf, (size_t)n);
+      _exit (1);
+    }
+  (void)!write (start_fifo, "0", 1);
 
   execve (exe, o->config->process->args, env);
   /* The program vanished between the check and now: say so on the
@@ -476,7 +547,35 @@ libcrun_linux_kill_init (struct libcrun_init_handle *h)
 }
 
 static int
-read_child_messages (int sync, struct libcrun_init_handle *h, libcrun_error_t *err)
+continue_after_hooks (const struct libcrun_init_options *o, int sync, pid_t pid,
+                      libcrun_error_t *err)
+{
+  const struct oci_config *c = o->config;
+  cleanup_free char *creating = NULL, *created = NULL, *msg = NULL;
+  size_t l1, l2;
+
+  if (o->before_pivot && o->before_pivot (o->before_pivot_arg, pid, err) < 0)
+    return -1;
+  creating = libcrun_hook_state_json (o->id, "creating", pid, o->bundle, c->annotations,
+                                      c->n_annotations);
+  created = libcrun_hook_state_json (o->id, "created", pid, o->bundle, c->annotations,
+                                     c->n_annotations);
+  l1 = strlen (creating);
+  l2 = strlen (created);
+  if (l1 + l2 + 3 > SYNC_CONTINUE_MAX)
+    return libcrun_make_error (err, E2BIG, "the container state (annotations) is too large");
+  msg = xmalloc (l1 + l2 + 3);
+  msg[0] = SYNC_CONTINUE;
+  memcpy (msg + 1, creating, l1 + 1);
+  memcpy (msg + 2 + l1, created, l2 + 1);
+  if (send (sync, msg, l1 + l2 + 3, MSG_NOSIGNAL) < 0)
+    return libcrun_make_error (err, errno, "write to the container's init");
+  return 0;
+}
+
+static int
+read_child_messages (const struct libcrun_init_options *o, int sync, struct libcrun_init_handle *h,
+                     libcrun_error_t *err)
 {
   for (;;)
     {
@@ -501,6 +600,10 @@ read_child_messages (int sync, struct libcrun_init_handle *h, libcrun_error_t *e
             h->terminal_master = fd;
             break;
           }
+        case SYNC_HOOKS:
+          if (continue_after_hooks (o, sync, h->pid, err) < 0)
+            return -1;
+          break;
         case SYNC_ERROR:
           return libcrun_make_error (err, 0, "%s", buf + 1);
         default:
@@ -573,7 +676,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     goto fail;
   if (sync_send (parent_end, SYNC_MAPPED, err) < 0)
     goto fail;
-  if (read_child_messages (parent_end, h, err) < 0)
+  if (read_child_messages (o, parent_end, h, err) < 0)
     goto fail;
   return 0;
 

@@ -4,6 +4,10 @@
  * Parent and child talk over a SOCK_SEQPACKET socketpair:
  *   parent -> child  SYNC_MAPPED   id maps written, go on
  *   child  -> parent SYNC_PTY      (followed by the pty master, SCM_RIGHTS)
+ *   child  -> parent SYNC_HOOKS    mounts done, before pivot_root: the parent
+ *                                  runs prestart and createRuntime hooks
+ *   parent -> child  SYNC_CONTINUE followed by the state JSON for the
+ *                                  createContainer and startContainer hooks
  *   child  -> parent SYNC_READY    set up; now blocked on exec.fifo
  *   child  -> parent SYNC_ERROR    followed by the message; child exits 1
  * so that every failure inside the child comes back as one error message of
@@ -15,20 +19,28 @@
 #include <sys/types.h>
 #include "config.h"
 #include "error.h"
+#include "hooks.h"
 #include "seccomp.h"
 
 struct libcrun_init_options
 {
   const struct oci_config *config;
-  const char *rootfs;    /* absolute */
-  const char *bundle;    /* absolute */
-  const char *exec_fifo; /* absolute path: the init blocks reading it */
+  const char *rootfs; /* absolute */
+  const char *bundle; /* absolute */
+  const char *id;
+  const char *exec_fifo;  /* absolute path: the init blocks reading it */
+  const char *start_fifo; /* absolute path: the init reports startContainer there */
   const char *console_socket;
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;                              /* fds 3 .. 3+preserve_fds-1 are passed on */
   int listen_fds;                                /* of those, how many came through LISTEN_FDS */
   const struct libcrun_seccomp_program *seccomp; /* NULL: none */
+  const struct libcrun_hook_options *hooks;
+  /* Called in the runtime when the init's mounts are done and it waits
+   * before pivot_root: runs prestart and createRuntime hooks. */
+  int (*before_pivot) (void *arg, pid_t pid, libcrun_error_t *err);
+  void *before_pivot_arg;
 };
 
 struct libcrun_init_handle

@@ -41,7 +41,7 @@ libcrun_spawn_rung_name (enum libcrun_spawn_rung rung)
 void
 libcrun_spawn_test_limit_rung (enum libcrun_spawn_rung rung)
 {
-  __atomic_store_n (&test_rung_limit, (int) rung, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&test_rung_limit, (int)rung, __ATOMIC_SEQ_CST);
 }
 
 static int
@@ -72,15 +72,13 @@ struct child_setup
   char *const *envp;
 };
 
-static void __attribute__ ((noreturn))
-child_fail_errno (int errpipe, int e)
+static void __attribute__ ((noreturn)) child_fail_errno (int errpipe, int e)
 {
-  (void) ! write (errpipe, &e, sizeof (e));
+  (void)!write (errpipe, &e, sizeof (e));
   _exit (127);
 }
 
-static void __attribute__ ((noreturn))
-run_child (const struct child_setup *c)
+static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
 {
   sigset_t none;
 
@@ -118,7 +116,7 @@ try_clone3 (uint64_t flags, int *pidfd)
   struct libcrun_clone_args args;
   memset (&args, 0, sizeof (args));
   args.flags = flags;
-  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.pidfd = (uint64_t)(uintptr_t)pidfd;
   args.exit_signal = 0;
   return sys_clone3 (&args, sizeof (args));
 }
@@ -161,9 +159,9 @@ clone_on_ladder (int first_rung, struct libcrun_process *p)
             }
           if (r == 0)
             return 0;
-          p->pid = (pid_t) r;
+          p->pid = (pid_t)r;
           p->pidfd = pidfd;
-          p->rung = (enum libcrun_spawn_rung) rung;
+          p->rung = (enum libcrun_spawn_rung)rung;
           return p->pid;
         }
 
@@ -172,7 +170,7 @@ clone_on_ladder (int first_rung, struct libcrun_process *p)
         return -errno;
       if (r == 0)
         return 0;
-      p->pid = (pid_t) r;
+      p->pid = (pid_t)r;
       p->pidfd = -1;
       p->rung = LIBCRUN_RUNG_PID;
       if (rung == LIBCRUN_RUNG_FORK)
@@ -196,7 +194,7 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
 {
   cleanup_close int in_parent = -1, in_child = -1, devnull = -1;
   cleanup_close int err_read = -1, err_write = -1;
-  char *default_argv[2] = { (char *) o->path, NULL };
+  char *default_argv[2] = { (char *)o->path, NULL };
   struct child_setup c;
   int sv[2], pipefd[2];
   pid_t pid;
@@ -260,7 +258,7 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
   do
     n = read (err_read, &child_errno, sizeof (child_errno));
   while (n < 0 && errno == EINTR);
-  if (n == (ssize_t) sizeof (child_errno))
+  if (n == (ssize_t)sizeof (child_errno))
     {
       struct libcrun_wait_result r;
       libcrun_error_t ignored = NULL;
@@ -306,7 +304,7 @@ feed_stdin (struct libcrun_process *p)
           return;
         }
       p->stdin_data += w;
-      p->stdin_left -= (size_t) w;
+      p->stdin_left -= (size_t)w;
     }
   close_stdin (p);
 }
@@ -365,8 +363,7 @@ collect (struct libcrun_process *p, libcrun_error_t *err)
               ;
           }
         }
-      return libcrun_make_error (err, EPROTO, "process %d: the kernel gave no exit status",
-                                 p->pid);
+      return libcrun_make_error (err, EPROTO, "process %d: the kernel gave no exit status", p->pid);
     }
 
   memset (&si, 0, sizeof (si));
@@ -382,7 +379,7 @@ collect (struct libcrun_process *p, libcrun_error_t *err)
       p->done = true;
       return 0;
     }
-  while (waitid (P_PIDFD, (id_t) p->pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
+  while (waitid (P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
     if (errno != EINTR)
       return libcrun_make_error (err, errno, "waitid on the pidfd of process %d", p->pid);
   if (si.si_pid == 0)
@@ -397,7 +394,7 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -406,7 +403,7 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
 {
   long long deadline = timeout_ms < 0 ? -1 : now_ms () + timeout_ms;
 
-  while (! p->done)
+  while (!p->done)
     {
       struct pollfd pfd[2];
       nfds_t n = 0;
@@ -415,7 +412,7 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
       if (deadline >= 0)
         {
           long long left = deadline - now_ms ();
-          wait_ms = left > 0 ? (int) left : 0;
+          wait_ms = left > 0 ? (int)left : 0;
         }
       if (p->pidfd >= 0)
         pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
@@ -485,7 +482,7 @@ libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err)
 void
 libcrun_process_release (struct libcrun_process *p)
 {
-  if (p->pid > 0 && ! p->done)
+  if (p->pid > 0 && !p->done)
     {
       struct libcrun_wait_result r;
       libcrun_error_t ignored = NULL;
@@ -504,7 +501,7 @@ libcrun_process_release (struct libcrun_process *p)
 static int
 probe_child (void *arg)
 {
-  (void) arg;
+  (void)arg;
   return 0;
 }
 
@@ -538,5 +535,5 @@ libcrun_spawn_best_rung (void)
     }
   if (limit > known)
     known = limit;
-  return known ? (enum libcrun_spawn_rung) known : LIBCRUN_RUNG_PID;
+  return known ? (enum libcrun_spawn_rung)known : LIBCRUN_RUNG_PID;
 }

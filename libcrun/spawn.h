@@ -48,10 +48,10 @@ enum libcrun_spawn_rung
 
 struct libcrun_spawn_options
 {
-  const char *path;   /* program to execve; NULL with callback */
-  char *const *argv;  /* NULL: { path, NULL } */
-  char *const *envp;  /* NULL: the caller's environ */
-  const char *cwd;    /* NULL: unchanged */
+  const char *path;       /* program to execve; NULL with callback */
+  char *const *argv;      /* NULL: { path, NULL } */
+  char *const *envp;      /* NULL: the caller's environ */
+  const char *cwd;        /* NULL: unchanged */
   const void *stdin_data; /* written on the child's stdin, then EOF; NULL: /dev/null */
   size_t stdin_len;
   int stdout_fd; /* -1: inherit; LIBCRUN_SPAWN_DEVNULL; or an fd */
@@ -71,7 +71,7 @@ struct libcrun_process
   int pidfd; /* -1 on LIBCRUN_RUNG_PID */
   enum libcrun_spawn_rung rung;
   bool new_pgroup;
-  bool done; /* exited and collected: nothing left to wait for */
+  bool done;  /* exited and collected: nothing left to wait for */
   int status; /* wait status once done */
   /* stdin still to write (the child may read it slowly or never) */
   int stdin_fd;
@@ -98,8 +98,8 @@ int libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process
 
 /* Wait up to timeout_ms (-1: forever) for the child to exit, feeding its
  * stdin meanwhile.  TIMEOUT leaves the child running. */
-int libcrun_process_wait (struct libcrun_process *p, int timeout_ms,
-                          struct libcrun_wait_result *r, libcrun_error_t *err);
+int libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_wait_result *r,
+                          libcrun_error_t *err);
 
 /* Send sig to the child (to its whole process group when it leads one). */
 int libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err);
