@@ -3,6 +3,7 @@
 #include "log.h"
 #include "mount.h"
 #include "security.h"
+#include "spawn.h"
 #include "syscalls.h"
 #include "terminal.h"
 #include "utils.h"
@@ -476,9 +477,54 @@ child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool
 
 /* ---- parent side ----------------------------------------------------- */
 
+/* newuidmap/newgidmap PID ID HOST COUNT...: the setuid helpers write
+ * mappings an unprivileged runtime may not write itself.  They go through
+ * the spawner like every helper of the runtime. */
 static int
-write_mapping_file (pid_t pid, const char *name, const struct oci_id_mapping *m, size_t n,
-                    libcrun_error_t *err)
+run_idmap_helper (const char *helper, pid_t pid, const struct oci_id_mapping *m, size_t n,
+                  bool autoreap, libcrun_error_t *err)
+{
+  cleanup_strv char **argv = xmalloc0 ((3 * n + 3) * sizeof (char *));
+  struct libcrun_spawn_options so;
+  struct libcrun_process p;
+  struct libcrun_wait_result r;
+  size_t i, k = 0;
+  int ret = 0;
+
+  argv[k++] = xstrdup (helper);
+  argv[k++] = xasprintf ("%d", pid);
+  for (i = 0; i < n; i++)
+    {
+      argv[k++] = xasprintf ("%u", m[i].container_id);
+      argv[k++] = xasprintf ("%u", m[i].host_id);
+      argv[k++] = xasprintf ("%u", m[i].size);
+    }
+  memset (&so, 0, sizeof (so));
+  so.path = strcmp (helper, "newuidmap") == 0 ? "/usr/bin/newuidmap" : "/usr/bin/newgidmap";
+  so.argv = argv;
+  so.stdout_fd = LIBCRUN_SPAWN_DEVNULL;
+  so.stderr_fd = -1;
+  so.autoreap = autoreap;
+  if (libcrun_spawn (&so, &p, err) < 0)
+    return libcrun_error_wrap (err, "write the id mappings with `%s`", helper);
+  libcrun_debug ("%s: pid %d, spawner `%s`", helper, p.pid, libcrun_spawn_rung_name (p.rung));
+  if (libcrun_process_wait (&p, 30000, &r, err) < 0)
+    ret = -1;
+  else if (r.kind != LIBCRUN_WAIT_EXITED || r.code != 0)
+    ret = libcrun_make_error (err, 0, "`%s` failed (%s %d)", helper,
+                              r.kind == LIBCRUN_WAIT_TIMEOUT    ? "timed out after 30 s, code"
+                              : r.kind == LIBCRUN_WAIT_SIGNALED ? "killed by signal"
+                                                                : "exit status",
+                              r.code);
+  libcrun_process_release (&p);
+  return ret;
+}
+
+/* Write one of uid_map/gid_map directly (root can); fall back to the setuid
+ * helper when the kernel says EPERM (an unprivileged runtime). */
+static int
+write_mapping_file (pid_t pid, const char *name, const char *helper, const struct oci_id_mapping *m,
+                    size_t n, bool autoreap, libcrun_error_t *err)
 {
   cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, name);
   cleanup_free char *buf = xmalloc0 (n * 40 + 1);
@@ -486,19 +532,26 @@ write_mapping_file (pid_t pid, const char *name, const struct oci_id_mapping *m,
 
   for (i = 0; i < n; i++)
     len += (size_t)sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  if (write_file (path, buf, len, 0644, err) < 0)
+  if (write_file (path, buf, len, 0644, err) == 0)
+    return 0;
+  if ((*err)->status != EPERM)
     return libcrun_error_wrap (err, "write the %s of the container", name);
-  return 0;
+  libcrun_error_release (err);
+  return run_idmap_helper (helper, pid, m, n, autoreap, err);
 }
 
 static int
-write_mappings (pid_t pid, const struct oci_linux *l, libcrun_error_t *err)
+write_mappings (pid_t pid, const struct oci_linux *l, bool autoreap, libcrun_error_t *err)
 {
   if (l->n_uid_mappings
-      && write_mapping_file (pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+      && write_mapping_file (pid, "uid_map", "newuidmap", l->uid_mappings, l->n_uid_mappings,
+                             autoreap, err)
+             < 0)
     return -1;
   if (l->n_gid_mappings
-      && write_mapping_file (pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+      && write_mapping_file (pid, "gid_map", "newgidmap", l->gid_mappings, l->n_gid_mappings,
+                             autoreap, err)
+             < 0)
     return -1;
   return 0;
 }
@@ -672,7 +725,8 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
 
-  if (new_userns && l && write_mappings (h->pid, l, err) < 0)
+  if (new_userns && l
+      && write_mappings (h->pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
     goto fail;
   if (sync_send (parent_end, SYNC_MAPPED, err) < 0)
     goto fail;

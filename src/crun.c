@@ -1,5 +1,6 @@
 /* crun: entry point, global options, logging and command dispatch. */
 #include "crun.h"
+#include "spawn.h"
 
 #include <argp.h>
 #include <errno.h>
@@ -242,7 +243,7 @@ print_version (FILE *out, struct argp_state *state)
   (void)state;
   fprintf (out, "crun version %s\n", CRUN_VERSION);
   fprintf (out, "spec: 1.0.0\n");
-  fprintf (out, "+CAP +SECCOMP +YAJL\n");
+  fprintf (out, "+CAP +SECCOMP +YAJL +AUTOREAP\n");
 }
 
 void (*argp_program_version_hook) (FILE *, struct argp_state *) = print_version;

@@ -1,6 +1,8 @@
 /* crun features: the OCI runtime features document (runtime-spec
  * features.md) on stdout. */
 #include "crun.h"
+#include "hooks.h"
+#include "spawn.h"
 
 #include <argp.h>
 #include <seccomp.h>
@@ -65,6 +67,10 @@ static const char *const seccomp_flags[]
     = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
         NULL };
 
+/* Annotations that change what the runtime does on the host. */
+static const char *const unsafe_annotations[]
+    = { LIBCRUN_ANNOTATION_HOOKS_STDOUT, LIBCRUN_ANNOTATION_HOOKS_STDERR, NULL };
+
 static void
 gen_capabilities (yajl_gen g)
 {
@@ -96,6 +102,7 @@ crun_command_features (int argc, char **argv)
   yajl_gen g = yajl_gen_alloc (NULL);
   const struct scmp_version *v = seccomp_version ();
   char libseccomp_version[32];
+  enum libcrun_spawn_rung rung = libcrun_spawn_best_rung ();
   const unsigned char *buf;
   size_t len;
 
@@ -147,7 +154,17 @@ crun_command_features (int argc, char **argv)
   yajl_gen_map_open (g);
   gen_key (g, "io.github.seccomp.libseccomp.version");
   gen_key (g, libseccomp_version);
+  /* Autoreap mode: the annotation's accepted values, whether this kernel
+   * has CLONE_AUTOREAP, and the spawner rung hooks will use here. */
+  gen_key (g, LIBCRUN_ANNOTATION_AUTOREAP);
+  gen_key (g, "1|true|0|false|required");
+  gen_key (g, "run.oci.autoreap.kernel");
+  gen_key (g, rung == LIBCRUN_RUNG_AUTOREAP ? "CLONE_AUTOREAP supported"
+                                            : "CLONE_AUTOREAP not supported");
+  gen_key (g, "run.oci.autoreap.spawner");
+  gen_key (g, libcrun_spawn_rung_name (rung));
   yajl_gen_map_close (g);
+  gen_strings (g, "potentiallyUnsafeConfigAnnotations", unsafe_annotations);
   yajl_gen_map_close (g);
 
   yajl_gen_get_buf (g, &buf, &len);
