@@ -67,18 +67,40 @@ def host_mounts():
 
 
 def procs_rooted_in(path):
-    """Pids of processes whose root directory is `path` or below it."""
+    """Pids of processes whose root directory is `path` or below it.
+
+    readlink(/proc/PID/root) is useless for a process that pivoted into
+    another mount namespace (it reads "/"), so compare the root's inode, and
+    also the source of the root mount in the process's own mountinfo."""
     path = os.path.realpath(path)
+    try:
+        st = os.stat(path)
+        want = (st.st_dev, st.st_ino)
+    except OSError:
+        want = None
     res = []
     for p in os.listdir("/proc"):
-        if not p.isdigit():
+        if not p.isdigit() or int(p) == os.getpid():
             continue
         try:
+            rst = os.stat("/proc/%s/root" % p)
+            if want is not None and (rst.st_dev, rst.st_ino) == want:
+                res.append(int(p))
+                continue
             root = os.readlink("/proc/%s/root" % p)
+            if root == path or root.startswith(path + "/"):
+                res.append(int(p))
+                continue
+            with open("/proc/%s/mountinfo" % p) as f:
+                src = None
+                for line in f:
+                    fl = line.split()
+                    if fl[4] == "/":
+                        src = fl[3]
+            if src and (src == path or src.startswith(path + "/")):
+                res.append(int(p))
         except OSError:
             continue
-        if root == path or root.startswith(path + "/"):
-            res.append(int(p))
     return res
 
 
@@ -355,3 +377,27 @@ def runtime(crun_binary, workdir, request):
     yield rt
     problems = rt.cleanup()
     assert not problems, "\n".join(problems)
+
+
+HOST_GUARDED = ["/proc/sys/kernel/hostname", "/proc/sys/kernel/domainname", "/proc/sys/kernel/msgmax",
+                "/proc/sys/net/ipv4/ip_forward"]
+
+
+@pytest.fixture(autouse=True)
+def host_unchanged():
+    """A broken runtime may apply hostname/sysctls to the host: restore them
+    and fail the test if it did."""
+    before = {}
+    for p in HOST_GUARDED:
+        with open(p) as f:
+            before[p] = f.read()
+    yield
+    changed = []
+    for p, v in before.items():
+        with open(p) as f:
+            now = f.read()
+        if now != v:
+            changed.append("%s: %r -> %r" % (p, v.strip(), now.strip()))
+            with open(p, "w") as f:
+                f.write(v)
+    assert not changed, "the host was modified (restored): " + "; ".join(changed)
