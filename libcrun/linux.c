@@ -231,6 +231,31 @@ hooks_handshake (int sync, char **creating, char **created, libcrun_error_t *err
   return 0;
 }
 
+int
+libcrun_linux_prepare_process (const struct oci_process *proc,
+                               const struct libcrun_seccomp_program *seccomp, char **exe_out,
+                               libcrun_error_t *err)
+{
+  if (libcrun_apply_oom_score_adj (proc, err) < 0 || libcrun_apply_rlimits (proc, err) < 0)
+    return -1;
+
+  if (chdir (proc->cwd) < 0)
+    return libcrun_make_error (err, errno, "chdir to `%s` (process.cwd)", proc->cwd);
+  if (find_executable (proc, exe_out, err) < 0)
+    return -1;
+
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+   * process still has only before its capabilities are set. */
+  if (seccomp && !proc->no_new_privileges && libcrun_seccomp_load (seccomp, NULL, err) < 0)
+    return libcrun_error_wrap (err, "load the seccomp filter");
+  if (libcrun_set_user (proc, err) < 0 || libcrun_apply_capabilities (proc, err) < 0
+      || libcrun_apply_no_new_privs (proc, err) < 0)
+    return -1;
+  if (seccomp && proc->no_new_privileges && libcrun_seccomp_load (seccomp, NULL, err) < 0)
+    return libcrun_error_wrap (err, "load the seccomp filter");
+  return 0;
+}
+
 static int
 child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns,
              char **exe_out, int *fifo_out, int *start_fifo_out, char **created_json,
@@ -379,23 +404,8 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
         return libcrun_make_error (err, errno, "join a new session keyring");
     }
 
-  if (libcrun_apply_oom_score_adj (proc, err) < 0 || libcrun_apply_rlimits (proc, err) < 0)
+  if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, err) < 0)
     return -1;
-
-  if (chdir (proc->cwd) < 0)
-    return libcrun_make_error (err, errno, "chdir to `%s` (process.cwd)", proc->cwd);
-  if (find_executable (proc, exe_out, err) < 0)
-    return -1;
-
-  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-   * process still has only before its capabilities are set. */
-  if (o->seccomp && !proc->no_new_privileges && libcrun_seccomp_load (o->seccomp, NULL, err) < 0)
-    return libcrun_error_wrap (err, "load the seccomp filter");
-  if (libcrun_set_user (proc, err) < 0 || libcrun_apply_capabilities (proc, err) < 0
-      || libcrun_apply_no_new_privs (proc, err) < 0)
-    return -1;
-  if (o->seccomp && proc->no_new_privileges && libcrun_seccomp_load (o->seccomp, NULL, err) < 0)
-    return libcrun_error_wrap (err, "load the seccomp filter");
 
   /* The log handler may write to a file of the runtime's that is closed
    * next: the init logs nothing from here on. */

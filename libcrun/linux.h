@@ -55,6 +55,15 @@ struct libcrun_init_handle
 int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
                               libcrun_error_t *err);
 
+/* The last steps of a container process before execve, shared by the init
+ * and `exec`, in the calling process: oom_score_adj, rlimits, cwd, lookup of
+ * args[0] in the process' PATH (*exe_out), seccomp (before dropping
+ * capabilities unless no_new_privileges), user, capabilities,
+ * no_new_privs. */
+int libcrun_linux_prepare_process (const struct oci_process *proc,
+                                   const struct libcrun_seccomp_program *seccomp, char **exe_out,
+                                   libcrun_error_t *err);
+
 /* Kill (SIGKILL) and collect a init that is still our child. */
 void libcrun_linux_kill_init (struct libcrun_init_handle *h);
 

@@ -314,7 +314,7 @@ libcrun_process_start_time (pid_t pid)
   if (p == NULL)
     return 0;
   p++;
-  for (field = 2; field < 22 && p; field++)
+  for (field = 3; field < 22 && p; field++)
     {
       p = strchr (p + 1, ' ');
     }

@@ -118,6 +118,15 @@ strv_dup (char *const *v)
 }
 
 void
+strv_append (char ***v, const char *s)
+{
+  size_t n = strv_len (*v);
+  *v = xrealloc (*v, (n + 2) * sizeof (char *));
+  (*v)[n] = xstrdup (s);
+  (*v)[n + 1] = NULL;
+}
+
+void
 strv_free (char **v)
 {
   size_t i;

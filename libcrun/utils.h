@@ -50,6 +50,8 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 size_t strv_len (char *const *v);
 char **strv_dup (char *const *v);
 void strv_free (char **v);
+/* Append a copy of s to *v (which may be NULL). */
+void strv_append (char ***v, const char *s);
 
 /* Read a whole file (at most 64 MiB) into a NUL-terminated buffer. */
 int read_all_file (const char *path, char **out, size_t *len, libcrun_error_t *err);

@@ -126,6 +126,7 @@ struct command
 static const struct command commands[] = {
   { "create", crun_command_create, "create a container" },
   { "delete", crun_command_delete, "remove definition for a container" },
+  { "exec", crun_command_exec, "exec a command in a running container" },
   { "features", crun_command_features, "show the enabled features" },
   { "kill", crun_command_kill, "send a signal to the container init process" },
   { "list", crun_command_list, "list known containers" },
@@ -163,6 +164,7 @@ static const char doc[] = "crun - an OCI runtime (crun-compatible, with autoreap
                           "COMMANDS:\n"
                           "\tcreate   - create a container\n"
                           "\tdelete   - remove definition for a container\n"
+                          "\texec     - exec a command in a running container\n"
                           "\tfeatures - show the enabled features\n"
                           "\tkill     - send a signal to the container init process\n"
                           "\tlist     - list known containers\n"

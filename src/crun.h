@@ -31,6 +31,11 @@ int crun_command_kill (int argc, char **argv);
 int crun_command_delete (int argc, char **argv);
 int crun_command_list (int argc, char **argv);
 int crun_command_features (int argc, char **argv);
+int crun_command_exec (int argc, char **argv);
+
+/* Wait in the foreground for the process of h (signals forwarded, terminal
+ * proxied); returns its exit code, 128+N when killed by signal N. */
+int crun_foreground_wait (struct libcrun_container_handle *h);
 
 /* Report an error the way crun does (stderr, or the --log file), release it
  * and return the exit code 1. */

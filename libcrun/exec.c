@@ -1,0 +1,491 @@
+#include "exec.h"
+#include "linux.h"
+#include "log.h"
+#include "seccomp.h"
+#include "security.h"
+#include "spawn.h"
+#include "state.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Messages on the socket between the runtime, the helper and the process. */
+enum
+{
+  EXEC_PIDFD = 1, /* helper -> runtime: the process' pidfd (SCM_RIGHTS) and pid */
+  EXEC_GO,        /* runtime -> process: set up and exec */
+  EXEC_PTY,       /* process -> runtime: the pty master follows */
+  EXEC_DONE,      /* process -> runtime: about to execve */
+  EXEC_ERROR,     /* anyone -> runtime: message follows */
+};
+
+#define EXEC_MSG_MAX 8192
+
+struct exec_ctx
+{
+  const struct libcrun_exec_options *o;
+  const struct oci_process *proc;
+  const struct libcrun_seccomp_program *seccomp;
+  int init_pidfd;
+  int root_fd; /* /proc/<init>/root, opened by the runtime */
+  int ns_flags;
+  int sock;    /* the helper's and the process' end */
+  int console; /* connected --console-socket, or -1 */
+};
+
+static void __attribute__ ((noreturn)) report_and_exit (int sock, libcrun_error_t *err)
+{
+  char buf[EXEC_MSG_MAX];
+  int n = snprintf (buf, sizeof (buf), "%c%s", EXEC_ERROR, (err && *err) ? (*err)->msg : "error");
+  if (n > (int)sizeof (buf) - 1)
+    n = sizeof (buf) - 1;
+  (void)!send (sock, buf, (size_t)n, MSG_NOSIGNAL);
+  _exit (1);
+}
+
+/* Which namespaces of the init differ from ours: setns() refuses to "join"
+ * the user namespace we are already in, and the others are no-ops. */
+static int
+differing_namespaces (pid_t init)
+{
+  static const struct
+  {
+    const char *name;
+    int flag;
+  } ns[] = {
+    { "user", CLONE_NEWUSER },     { "mnt", CLONE_NEWNS },    { "pid", CLONE_NEWPID },
+    { "net", CLONE_NEWNET },       { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
+    { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+  };
+  int flags = 0;
+  size_t i;
+  for (i = 0; i < sizeof (ns) / sizeof (ns[0]); i++)
+    {
+      char a[64], b[64];
+      struct stat sa, sb;
+      snprintf (a, sizeof (a), "/proc/self/ns/%s", ns[i].name);
+      snprintf (b, sizeof (b), "/proc/%d/ns/%s", init, ns[i].name);
+      if (stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_ino != sb.st_ino)
+        flags |= ns[i].flag;
+    }
+  return flags;
+}
+
+static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
+{
+  libcrun_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_close int master = -1, slave = -1;
+  char msg;
+  int fd;
+
+  /* Wait until the runtime has placed us in the container's cgroup. */
+  if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
+    _exit (1);
+
+  {
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+  }
+
+  if (c->proc->terminal)
+    {
+      if (libcrun_pty_open ("/dev/ptmx", &master, &slave, &err) < 0)
+        report_and_exit (c->sock, &err);
+      if (c->proc->has_console_size)
+        libcrun_terminal_set_size (slave, c->proc->console_height, c->proc->console_width, &err);
+      libcrun_error_release (&err);
+      if (c->console >= 0)
+        {
+          /* The socket path is the runtime's: the runtime connected it
+           * before the namespaces were joined. */
+          if (libcrun_send_fd (c->console, master, &err) < 0)
+            report_and_exit (c->sock, &err);
+        }
+      else
+        {
+          char t = EXEC_PTY;
+          if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1
+              || libcrun_send_fd (c->sock, master, &err) < 0)
+            report_and_exit (c->sock, &err);
+        }
+      if (libcrun_pty_become_stdio (slave, &err) < 0)
+        report_and_exit (c->sock, &err);
+    }
+  else if (setsid () < 0)
+    {
+      libcrun_make_error (&err, errno, "setsid");
+      report_and_exit (c->sock, &err);
+    }
+
+  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
+  if (libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, &err) < 0)
+    report_and_exit (c->sock, &err);
+
+  for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
+    fcntl (fd, F_SETFD, 0);
+  {
+    int keep[1] = { c->sock };
+    if (close_fds_from (3 + c->o->preserve_fds, keep, 1, &err) < 0)
+      report_and_exit (c->sock, &err);
+  }
+  msg = EXEC_DONE;
+  (void)!send (c->sock, &msg, 1, MSG_NOSIGNAL);
+  close (c->sock);
+  execve (exe, c->proc->args, c->proc->env ? c->proc->env : (char *[]){ NULL });
+  dprintf (2, "exec `%s`: %s\n", exe, strerror (errno));
+  _exit (127);
+}
+
+/* The helper: join the namespaces, then create the process as a sibling
+ * (our parent's child) with CLONE_PARENT. */
+static int
+exec_helper_main (void *arg)
+{
+  struct exec_ctx *c = arg;
+  libcrun_error_t err = NULL;
+  struct libcrun_clone_args args;
+  int pidfd = -1;
+  long pid;
+  char hdr[1 + sizeof (int)];
+
+  if (c->ns_flags && setns (c->init_pidfd, c->ns_flags) < 0)
+    {
+      libcrun_make_error (&err, errno, "join the namespaces of the container");
+      report_and_exit (c->sock, &err);
+    }
+  /* The container's root, also under --no-pivot where the mount namespace's
+   * root is not the container's. */
+  if (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+    {
+      libcrun_make_error (&err, errno, "enter the root of the container");
+      report_and_exit (c->sock, &err);
+    }
+
+  memset (&args, 0, sizeof (args));
+  args.flags = CLONE_PARENT | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  args.exit_signal = 0; /* with CLONE_PARENT the kernel uses ours */
+  pid = sys_clone3 (&args, sizeof (args));
+  if (pid < 0 && (errno == ENOSYS || errno == EPERM))
+    pid = syscall (SYS_clone, CLONE_PARENT | CLONE_PIDFD, NULL, &pidfd, NULL, 0);
+  if (pid < 0)
+    {
+      libcrun_make_error (&err, errno, "create the process in the container");
+      report_and_exit (c->sock, &err);
+    }
+  if (pid == 0)
+    exec_process_main (c);
+
+  hdr[0] = EXEC_PIDFD;
+  memcpy (hdr + 1, &(int){ (int)pid }, sizeof (int));
+  if (send (c->sock, hdr, sizeof (hdr), MSG_NOSIGNAL) < 0
+      || libcrun_send_fd (c->sock, pidfd, &err) < 0)
+    _exit (1);
+  return 0;
+}
+
+/* Build the process to run from the container's config and the options. */
+static int
+build_process (const struct libcrun_exec_options *o, struct oci_config *config,
+               libcrun_error_t *err)
+{
+  struct oci_process *p;
+  size_t i;
+
+  if (o->process_file)
+    {
+      struct oci_process *np = NULL;
+      if (libcrun_process_load_file (o->process_file, &np, err) < 0)
+        return -1;
+      libcrun_process_free (config->process);
+      config->process = np;
+    }
+  else
+    {
+      if (o->args == NULL || o->args[0] == NULL)
+        return libcrun_make_error (err, 0, "exec: no command given (and no --process)");
+      if (config->process == NULL)
+        return libcrun_make_error (err, 0, "exec: the container's config has no process");
+      strv_free (config->process->args);
+      config->process->args = strv_dup (o->args);
+      config->process->terminal = false;
+    }
+  p = config->process;
+  if (o->tty >= 0)
+    p->terminal = o->tty;
+  if (o->cwd)
+    {
+      if (o->cwd[0] != '/')
+        return libcrun_make_error (err, 0, "option `--cwd`: `%s` is not an absolute path", o->cwd);
+      free (p->cwd);
+      p->cwd = xstrdup (o->cwd);
+    }
+  if (o->user)
+    {
+      long uid, gid = -1;
+      cleanup_free char *u = xstrdup (o->user);
+      char *colon = strchr (u, ':');
+      if (colon)
+        *colon = '\0';
+      if (parse_long (u, &uid) < 0 || uid < 0
+          || (colon && (parse_long (colon + 1, &gid) < 0 || gid < 0)))
+        return libcrun_make_error (err, 0, "option `--user`: `%s` is not UID[:GID]", o->user);
+      p->user.uid = (uid_t)uid;
+      if (gid >= 0)
+        p->user.gid = (gid_t)gid;
+      free (p->user.additional_gids);
+      p->user.additional_gids = NULL;
+      p->user.n_additional_gids = 0;
+    }
+  for (i = 0; o->env && o->env[i]; i++)
+    {
+      const char *eq = strchr (o->env[i], '=');
+      size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen (o->env[i]);
+      size_t j;
+      bool replaced = false;
+      if (eq == NULL)
+        return libcrun_make_error (err, 0, "option `--env`: `%s` is not KEY=VALUE", o->env[i]);
+      for (j = 0; p->env && p->env[j]; j++)
+        if (strncmp (p->env[j], o->env[i], klen + 1) == 0)
+          {
+            free (p->env[j]);
+            p->env[j] = xstrdup (o->env[i]);
+            replaced = true;
+          }
+      if (!replaced)
+        strv_append (&p->env, o->env[i]);
+    }
+  if (o->caps && o->caps[0])
+    {
+      if (p->capabilities == NULL)
+        p->capabilities = xmalloc0 (sizeof (*p->capabilities));
+      for (i = 0; o->caps[i]; i++)
+        {
+          strv_append (&p->capabilities->bounding, o->caps[i]);
+          strv_append (&p->capabilities->effective, o->caps[i]);
+          strv_append (&p->capabilities->permitted, o->caps[i]);
+          strv_append (&p->capabilities->inheritable, o->caps[i]);
+          strv_append (&p->capabilities->ambient, o->caps[i]);
+        }
+    }
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  if (o->apparmor || o->process_label || p->apparmor_profile || p->selinux_label)
+    {
+      if (o->apparmor || p->apparmor_profile)
+        {
+          if (access ("/sys/kernel/security/apparmor", F_OK) < 0)
+            return libcrun_make_error (err, 0,
+                                       "apparmor profile requested but AppArmor is not "
+                                       "enabled on this kernel");
+          return libcrun_make_error (err, ENOTSUP, "apparmor profiles are not supported yet");
+        }
+      if (access ("/sys/fs/selinux", F_OK) < 0)
+        return libcrun_make_error (err, 0,
+                                   "process label requested but SELinux is not enabled on this "
+                                   "kernel");
+      return libcrun_make_error (err, ENOTSUP, "SELinux labels are not supported yet");
+    }
+  if (p->capabilities && libcrun_validate_capabilities (p->capabilities, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+load_config_of (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open the %s", origin);
+  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
+    return -1;
+  return libcrun_config_load_string (json, origin, out, err);
+}
+
+int
+libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_container_handle *h,
+                        libcrun_error_t *err)
+{
+  cleanup_close int dirfd = -1, init_pidfd = -1, root_fd = -1, console = -1;
+  cleanup_close int proc_pidfd = -1;
+  struct oci_config *config = NULL;
+  struct libcrun_state st;
+  struct libcrun_seccomp_program prog = { 0 };
+  struct libcrun_spawn_options so;
+  struct libcrun_process helper = { .pid = 0, .pidfd = -1, .stdin_fd = -1 };
+  struct libcrun_wait_result wr;
+  struct exec_ctx c;
+  int sv[2] = { -1, -1 };
+  pid_t pid = 0;
+  bool alive, have_state = false;
+  int ret = -1;
+  char path[64];
+
+  h->pid = 0;
+  h->pidfd = -1;
+  h->terminal_master = -1;
+
+  dirfd = libcrun_state_open (o->state_root, o->id, err);
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, o->id, &st, err) < 0)
+    return -1;
+  have_state = true;
+  libcrun_state_status (dirfd, &st, &alive);
+  if (!alive)
+    {
+      libcrun_make_error (err, 0, "container `%s` is not running", o->id);
+      goto out;
+    }
+  if (load_config_of (dirfd, o->id, &config, err) < 0 || build_process (o, config, err) < 0)
+    goto out;
+  if (config->linux_cfg && config->linux_cfg->seccomp
+      && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
+    goto out;
+
+  init_pidfd = sys_pidfd_open (st.pid, 0);
+  if (init_pidfd < 0 || libcrun_process_start_time (st.pid) != st.start_time)
+    {
+      libcrun_make_error (err, init_pidfd < 0 ? errno : ESRCH, "container `%s` is not running",
+                          o->id);
+      goto out;
+    }
+  snprintf (path, sizeof (path), "/proc/%d/root", st.pid);
+  root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    {
+      libcrun_make_error (err, errno, "open `%s`", path);
+      goto out;
+    }
+  if (o->console_socket && config->process->terminal)
+    {
+      console = libcrun_unix_connect (o->console_socket, err);
+      if (console < 0)
+        goto out;
+    }
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      libcrun_make_error (err, errno, "socketpair");
+      goto out;
+    }
+
+  memset (&c, 0, sizeof (c));
+  c.o = o;
+  c.proc = config->process;
+  c.seccomp = prog.bpf ? &prog : NULL;
+  c.init_pidfd = init_pidfd;
+  c.root_fd = root_fd;
+  c.ns_flags = differing_namespaces (st.pid);
+  c.sock = sv[1];
+  c.console = console;
+
+  memset (&so, 0, sizeof (so));
+  so.callback = exec_helper_main;
+  so.callback_arg = &c;
+  so.stdout_fd = -1;
+  so.stderr_fd = -1;
+  so.autoreap = false; /* the helper clones with CLONE_PARENT: never autoreap */
+  if (libcrun_spawn (&so, &helper, err) < 0)
+    goto out;
+  close (sv[1]);
+  sv[1] = -1;
+
+  for (;;)
+    {
+      char buf[EXEC_MSG_MAX];
+      ssize_t r = recv (sv[0], buf, sizeof (buf) - 1, 0);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        {
+          libcrun_make_error (err, r < 0 ? errno : 0, "the exec'd process exited during set-up");
+          goto out;
+        }
+      buf[r] = '\0';
+      if (buf[0] == EXEC_ERROR)
+        {
+          libcrun_make_error (err, 0, "%s", buf + 1);
+          goto out;
+        }
+      if (buf[0] == EXEC_PIDFD && r == 1 + (ssize_t)sizeof (int))
+        {
+          memcpy (&pid, buf + 1, sizeof (int));
+          proc_pidfd = libcrun_recv_fd (sv[0], err);
+          if (proc_pidfd < 0)
+            goto out;
+          /* TODO(cgroups): join the container's cgroup here, before GO. */
+          {
+            char go = EXEC_GO;
+            if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1)
+              {
+                libcrun_make_error (err, errno, "release the exec'd process");
+                goto out;
+              }
+          }
+        }
+      else if (buf[0] == EXEC_PTY)
+        {
+          h->terminal_master = libcrun_recv_fd (sv[0], err);
+          if (h->terminal_master < 0)
+            goto out;
+        }
+      else if (buf[0] == EXEC_DONE)
+        break;
+    }
+
+  if (o->pid_file)
+    {
+      char b[32];
+      int n = snprintf (b, sizeof (b), "%d", pid);
+      if (write_file (o->pid_file, b, (size_t)n, 0644, err) < 0)
+        goto out;
+    }
+  h->pid = pid;
+  h->pidfd = steal_fd (&proc_pidfd);
+  ret = 0;
+
+out:
+  if (ret < 0 && proc_pidfd >= 0)
+    {
+      siginfo_t si;
+      sys_pidfd_send_signal (proc_pidfd, SIGKILL, NULL, 0);
+      waitid (P_PIDFD, (id_t)proc_pidfd, &si, WEXITED | __WALL);
+    }
+  if (ret < 0 && h->terminal_master >= 0)
+    {
+      close (h->terminal_master);
+      h->terminal_master = -1;
+    }
+  if (helper.pid > 0)
+    {
+      libcrun_error_t e2 = NULL;
+      libcrun_process_wait (&helper, -1, &wr, &e2);
+      libcrun_error_release (&e2);
+      libcrun_process_release (&helper);
+    }
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (sv[1] >= 0)
+    close (sv[1]);
+  libcrun_seccomp_program_free (&prog);
+  libcrun_config_free (config);
+  if (have_state)
+    libcrun_state_free (&st);
+  if (ret < 0)
+    libcrun_error_wrap (err, "exec in container `%s`", o->id);
+  return ret;
+}
