@@ -1,0 +1,76 @@
+/* The cgroupfs cgroup manager.
+ *
+ * Works on cgroup v2 (unified), v1, and the hybrid layout (v1 controllers
+ * under /sys/fs/cgroup/<ctrl> plus a cgroup2 mount at
+ * /sys/fs/cgroup/unified); the layout is detected at run time from
+ * /proc/self/mountinfo and never refused.
+ *
+ * A container's cgroup is one relative path (e.g. "/crun/ID") that exists in
+ * every mounted hierarchy (each v1 controller, name=systemd, and the unified
+ * one when present).  The path is stored in the container's state, so later
+ * commands rebuild the handle with libcrun_cgroup_load(). */
+#ifndef LIBCRUN_CGROUP_H
+#define LIBCRUN_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <yajl/yajl_tree.h>
+#include "error.h"
+
+enum libcrun_cgroup_layout
+{
+  LIBCRUN_CGROUP_V1 = 1,
+  LIBCRUN_CGROUP_HYBRID = 2,
+  LIBCRUN_CGROUP_V2 = 3,
+};
+
+struct libcrun_cgroup
+{
+  enum libcrun_cgroup_layout layout;
+  char *path; /* relative to each hierarchy's root, starts with '/' */
+};
+
+int libcrun_cgroup_detect_layout (enum libcrun_cgroup_layout *layout, libcrun_error_t *err);
+
+/* Compute the container's cgroup path from linux.cgroupsPath (absolute: as
+ * is; relative: below the caller's own cgroup, as crun does; NULL: the
+ * default "/crun/<id>"), create it in every
+ * hierarchy (enabling the controllers in cgroup.subtree_control on v2), and
+ * return the handle.  Fails if the cgroup already holds processes. */
+int libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libcrun_cgroup **out,
+                           libcrun_error_t *err);
+
+/* Rebuild a handle from a stored path (no filesystem change). */
+int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);
+
+/* Move pid into the cgroup in every hierarchy. */
+int libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err);
+
+/* Apply linux.resources (the raw OCI JSON subtree; NULL: nothing):
+ * memory (limit, reservation, swap), pids.limit, cpu (shares/weight,
+ * quota/period, cpus/mems), blockIO (weight, throttle) where the controller
+ * exists, hugepageLimits where it exists, devices (v1 devices controller;
+ * on pure v2 an eBPF device program), and unified (v2 key/values).  A
+ * resource whose controller is missing is an error naming the resource,
+ * unless crun ignores it. Used by create and by `update`. */
+int libcrun_cgroup_apply_resources (const struct libcrun_cgroup *cg, yajl_val resources,
+                                    libcrun_error_t *err);
+
+/* Pids of all processes in the cgroup (for `ps` and `kill --all`). */
+int libcrun_cgroup_pids (const struct libcrun_cgroup *cg, pid_t **pids, size_t *n,
+                         libcrun_error_t *err);
+
+/* Send sig to every process in the cgroup. */
+int libcrun_cgroup_kill_all (const struct libcrun_cgroup *cg, int sig, libcrun_error_t *err);
+
+/* Freeze / thaw (freezer v1: freezer.state; v2: cgroup.freeze), waiting
+ * until the kernel reports the new state. */
+int libcrun_cgroup_freeze (const struct libcrun_cgroup *cg, bool freeze, libcrun_error_t *err);
+
+/* Remove the cgroup from every hierarchy; with kill, SIGKILL every process
+ * first and wait for them to leave.  Missing directories are fine. */
+int libcrun_cgroup_destroy (const struct libcrun_cgroup *cg, bool kill, libcrun_error_t *err);
+
+void libcrun_cgroup_free (struct libcrun_cgroup *cg);
+
+#endif
