@@ -44,6 +44,62 @@ resolve_bundle (const char *bundle, char **out, libcrun_error_t *err)
   return 0;
 }
 
+/* The namespace a sysctl key belongs to, or 0 when it is not namespaced
+ * (then the container may not set it: it would change the host). */
+static int
+sysctl_namespace (const char *key)
+{
+  static const char *const ipc_keys[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem", "kernel.shmall",
+          "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+  size_t i;
+  for (i = 0; ipc_keys[i]; i++)
+    if (strcmp (key, ipc_keys[i]) == 0)
+      return CLONE_NEWIPC;
+  if (strncmp (key, "fs.mqueue.", 10) == 0)
+    return CLONE_NEWIPC;
+  if (strncmp (key, "net.", 4) == 0)
+    return CLONE_NEWNET;
+  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+    return CLONE_NEWUTS;
+  /* The ucount limits (user.max_*_namespaces...) are per user namespace. */
+  if (strncmp (key, "user.", 5) == 0)
+    return CLONE_NEWUSER;
+  return 0;
+}
+
+/* A setting that would change the host instead of the container is an
+ * error: hostname without a UTS namespace, sysctls outside theirs. */
+static int
+validate_namespaced_settings (const struct oci_config *config, const char *config_path,
+                              libcrun_error_t *err)
+{
+  const struct oci_linux *l = config->linux_cfg;
+  size_t i;
+
+  if ((config->hostname || config->domainname)
+      && (oci_config_namespace (config, CLONE_NEWUTS) == NULL))
+    return libcrun_make_error (err, 0,
+                               "`%s`: `%s` is set but the container has no UTS namespace (it "
+                               "would change the host's)",
+                               config_path, config->hostname ? "hostname" : "domainname");
+  for (i = 0; l && i < l->n_sysctl; i++)
+    {
+      int ns = sysctl_namespace (l->sysctl[i].key);
+      if (ns == 0)
+        return libcrun_make_error (err, 0,
+                                   "`%s`: `linux.sysctl`: `%s` is not namespaced: setting it would "
+                                   "change the host",
+                                   config_path, l->sysctl[i].key);
+      if (oci_config_namespace (config, ns) == NULL)
+        return libcrun_make_error (err, 0,
+                                   "`%s`: `linux.sysctl`: `%s` needs a %s namespace, which the "
+                                   "container does not have",
+                                   config_path, l->sysctl[i].key, oci_namespace_type_name (ns));
+    }
+  return 0;
+}
+
 /* Checks that need the host and the parsed config, before anything is
  * created, so that their failures leave nothing behind. */
 static int
@@ -59,6 +115,8 @@ validate_for_create (const struct oci_config *config, const char *config_path, c
                                config_path);
   if (config->root_path == NULL)
     return libcrun_make_error (err, 0, "`%s`: `root.path` is required", config_path);
+  if (validate_namespaced_settings (config, config_path, err) < 0)
+    return -1;
   if (config->root_path[0] == '/')
     rootfs = xstrdup (config->root_path);
   else

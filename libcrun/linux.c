@@ -239,8 +239,13 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
   if (libcrun_apply_oom_score_adj (proc, err) < 0 || libcrun_apply_rlimits (proc, err) < 0)
     return -1;
 
-  if (chdir (proc->cwd) < 0)
-    return libcrun_make_error (err, errno, "chdir to `%s` (process.cwd)", proc->cwd);
+  /* A missing cwd is created, as runc and crun do (still privileged here). */
+  if (chdir (proc->cwd) < 0
+      && (errno != ENOENT || mkdir_p (proc->cwd, 0755, err) < 0 || chdir (proc->cwd) < 0))
+    {
+      libcrun_error_release (err);
+      return libcrun_make_error (err, errno, "chdir to `%s` (process.cwd)", proc->cwd);
+    }
   if (find_executable (proc, exe_out, err) < 0)
     return -1;
 
@@ -256,10 +261,18 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
   return 0;
 }
 
+/* What the runtime opens for the init before clone3. */
+struct preopened
+{
+  int exec_fifo;
+  int start_fifo;
+  int console; /* connected --console-socket, or -1 */
+};
+
 static int
-child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns,
-             char **exe_out, int *fifo_out, int *start_fifo_out, char **created_json,
-             libcrun_error_t *err)
+child_setup (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+             bool new_mntns, bool new_userns, char **exe_out, int *fifo_out, int *start_fifo_out,
+             char **created_json, libcrun_error_t *err)
 {
   cleanup_free char *creating_json = NULL;
   cleanup_close int start_fifo = -1;
@@ -305,12 +318,10 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
       }
   }
 
-  fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
-  if (fifo < 0)
-    return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
-  start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
-  if (start_fifo < 0)
-    return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
+  /* Opened by the runtime before clone3: in a new user namespace the init
+   * may not be allowed to open the runtime's state directory. */
+  fifo = pre->exec_fifo;
+  start_fifo = pre->start_fifo;
 
   if (config->hostname && config->hostname[0])
     {
@@ -348,12 +359,9 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
       slave_path = xasprintf ("/proc/self/fd/%d", slave);
       if (new_mntns && libcrun_rootfs_bind_console (&ro, slave_path, err) < 0)
         return -1;
-      if (o->console_socket)
+      if (pre->console >= 0)
         {
-          cleanup_close int s = libcrun_unix_connect (o->console_socket, err);
-          if (s < 0)
-            return -1;
-          if (libcrun_send_fd (s, master, err) < 0)
+          if (libcrun_send_fd (pre->console, master, err) < 0)
             return libcrun_error_wrap (err, "send the pty to `%s`", o->console_socket);
         }
       else
@@ -418,7 +426,8 @@ child_setup (const struct libcrun_init_options *o, int sync, bool new_mntns, boo
 }
 
 static void __attribute__ ((noreturn))
-child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool new_userns)
+child_main (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+            bool new_mntns, bool new_userns)
 {
   libcrun_error_t err = NULL;
   cleanup_free char *exe = NULL, *created_json = NULL;
@@ -442,7 +451,8 @@ child_main (const struct libcrun_init_options *o, int sync, bool new_mntns, bool
         signal (s, SIG_DFL);
   }
 
-  if (child_setup (o, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json, &err)
+  if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
+                   &err)
       < 0)
     child_fail (sync, &err);
   env = build_env (o);
@@ -684,6 +694,8 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   struct libcrun_clone_args args;
   int sv[2];
   cleanup_close int parent_end = -1, child_end = -1;
+  cleanup_close int exec_fifo = -1, start_fifo = -1, console = -1;
+  struct preopened pre;
   int pidfd = -1;
   uint64_t ns_flags = 0;
   size_t i;
@@ -704,6 +716,20 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
         new_userns = true;
       if (t == CLONE_NEWNS)
         new_mntns = true;
+    }
+
+  pre.exec_fifo = exec_fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
+  if (exec_fifo < 0)
+    return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
+  pre.start_fifo = start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
+  if (start_fifo < 0)
+    return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
+  pre.console = -1;
+  if (o->console_socket && o->config->process->terminal)
+    {
+      pre.console = console = libcrun_unix_connect (o->console_socket, err);
+      if (console < 0)
+        return -1;
     }
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -728,7 +754,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (ret == 0)
     {
       close (parent_end);
-      child_main (o, child_end, new_mntns, new_userns);
+      child_main (o, &pre, child_end, new_mntns, new_userns);
     }
 
   h->pid = (pid_t)ret;
