@@ -16,8 +16,7 @@
 extern char **environ;
 
 /* Best rung the kernel gave so far (0: not probed yet), and the test limit.
- * Read and written atomically: an embedding program may spawn from several
- * threads. */
+ * Atomic: an embedding program may spawn from several threads. */
 static int best_rung_cache;
 static int test_rung_limit;
 
@@ -30,10 +29,10 @@ libcrun_spawn_rung_name (enum libcrun_spawn_rung rung)
       return "clone3-autoreap";
     case LIBCRUN_RUNG_CLONE3:
       return "clone3-pidfd";
-    case LIBCRUN_RUNG_FORK:
-      return "fork-pidfd_open";
+    case LIBCRUN_RUNG_CLONE:
+      return "clone-pidfd";
     case LIBCRUN_RUNG_PID:
-      return "fork-waitpid";
+      return "clone-waitpid";
     }
   return "unknown";
 }
@@ -50,7 +49,7 @@ known_best_rung (void)
   return __atomic_load_n (&best_rung_cache, __ATOMIC_ACQUIRE);
 }
 
-/* Record that the kernel refused `rung`: the next one down is the best. */
+/* Record that the kernel refused `rung`: the best is at most the next one. */
 static void
 demote (int rung)
 {
@@ -61,8 +60,85 @@ demote (int rung)
       break;
 }
 
-/* What the child does: only async-signal-safe calls, then execve or _exit.
- * Failures before execve go back to the parent as an errno on errpipe. */
+/* Record the rung a spawn really got, when nothing is known yet. */
+static void
+remember (int rung)
+{
+  int zero = 0;
+  __atomic_compare_exchange_n (&best_rung_cache, &zero, rung, false, __ATOMIC_ACQ_REL,
+                               __ATOMIC_ACQUIRE);
+}
+
+/* Create a child with exit signal 0 on one rung.  Returns its pid (0 in the
+ * child) or -errno; *pidfd is set on the pidfd rungs. */
+static long
+clone_on_rung (int rung, int *pidfd)
+{
+  struct libcrun_clone_args args;
+
+  *pidfd = -1;
+  switch (rung)
+    {
+    case LIBCRUN_RUNG_AUTOREAP:
+    case LIBCRUN_RUNG_CLONE3:
+      memset (&args, 0, sizeof (args));
+      args.flags = CLONE_PIDFD | (rung == LIBCRUN_RUNG_AUTOREAP ? CLONE_AUTOREAP : 0);
+      args.pidfd = (uint64_t)(uintptr_t)pidfd;
+      args.exit_signal = 0;
+      {
+        long r = sys_clone3 (&args, sizeof (args));
+        return r < 0 ? -errno : r;
+      }
+    case LIBCRUN_RUNG_CLONE:
+      /* Legacy clone: the low byte of flags is the exit signal (0), and
+       * the pidfd lands in the parent_tid argument. */
+      {
+        long r = syscall (SYS_clone, (unsigned long)CLONE_PIDFD, NULL, pidfd, NULL, 0);
+        return r < 0 ? -errno : r;
+      }
+    default:
+      {
+        long r = syscall (SYS_clone, 0UL, NULL, NULL, NULL, 0);
+        return r < 0 ? -errno : r;
+      }
+    }
+}
+
+/* Walk down the ladder from `first` until the kernel accepts a rung. */
+static long
+clone_on_ladder (int first, int *rung_out, int *pidfd)
+{
+  int rung = first;
+  int limit = __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST);
+  int known = known_best_rung ();
+
+  if (known > rung)
+    rung = known;
+  if (limit > rung)
+    rung = limit;
+  for (; rung <= LIBCRUN_RUNG_PID; rung++)
+    {
+      long r = clone_on_rung (rung, pidfd);
+      if (r >= 0)
+        {
+          *rung_out = rung;
+          return r;
+        }
+      /* EINVAL: an unknown flag (CLONE_AUTOREAP; CLONE_PIDFD for legacy
+       * clone before 5.2).  ENOSYS/EPERM: clone3 hidden by a seccomp
+       * filter, or older than 5.3.  Anything else is a real failure. */
+      if (rung == LIBCRUN_RUNG_PID || (r != -EINVAL && r != -ENOSYS && r != -EPERM))
+        return r;
+      if (rung == LIBCRUN_RUNG_AUTOREAP && r != -EINVAL)
+        demote (LIBCRUN_RUNG_CLONE3); /* clone3 itself is refused */
+      demote (rung);
+    }
+  return -ENOSYS;
+}
+
+/* What the program's process does: only async-signal-safe calls, then
+ * execve or _exit.  A failure before execve goes back as an errno on
+ * errpipe. */
 struct child_setup
 {
   const struct libcrun_spawn_options *o;
@@ -78,15 +154,29 @@ static void __attribute__ ((noreturn)) child_fail_errno (int errpipe, int e)
   _exit (127);
 }
 
-static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
+/* A child's mask and dispositions are its own: start clean, so that a
+ * handler of the embedding program never runs in our children and the
+ * program starts with nothing blocked. */
+static void
+reset_signals (void)
 {
   sigset_t none;
-
-  /* The child's mask is its own: start the program with nothing blocked
-   * (the runtime may have blocked signals for its own loop). */
+  int s;
+  for (s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      {
+        struct sigaction sa;
+        if (sigaction (s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+          signal (s, SIG_DFL);
+      }
+  signal (SIGCHLD, SIG_DFL);
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+}
 
+static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
+{
+  reset_signals ();
   if (c->o->new_pgroup && setpgid (0, 0) < 0)
     child_fail_errno (c->errpipe, errno);
   if (c->stdin_fd >= 0 && dup2 (c->stdin_fd, 0) < 0)
@@ -110,82 +200,64 @@ static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
   child_fail_errno (c->errpipe, errno);
 }
 
-static long
-try_clone3 (uint64_t flags, int *pidfd)
+static int
+status_from_siginfo (const siginfo_t *si)
 {
-  struct libcrun_clone_args args;
-  memset (&args, 0, sizeof (args));
-  args.flags = flags;
-  args.pidfd = (uint64_t)(uintptr_t)pidfd;
-  args.exit_signal = 0;
-  return sys_clone3 (&args, sizeof (args));
+  if (si->si_code == CLD_EXITED)
+    return (si->si_status & 0xff) << 8;
+  return si->si_status & 0x7f;
 }
 
-/* Create the child on the best rung allowed, walking down the ladder when
- * the kernel refuses one.  Returns the pid (0 in the child), or -errno. */
-static pid_t
-clone_on_ladder (int first_rung, struct libcrun_process *p)
+/* The waiter: fork the program, report its pid and then its wait status
+ * on `sock`, keep it unreaped until the runtime closes `sock` (so kill()
+ * on its pid cannot hit a recycled pid), then reap it and leave. */
+/* Close every fd but `keep`, async-signal-safe: the waiter must not hold
+ * the runtime's sockets and pipes open (their readers wait for EOF). */
+static void
+close_all_but (int keep)
 {
-  int rung = first_rung, limit = __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST);
-  int known = known_best_rung ();
+  int fd;
+  if (keep > 3)
+    sys_close_range (3, (unsigned int)keep - 1, 0);
+  if (sys_close_range ((unsigned int)keep + 1, ~0U, 0) == 0 && keep >= 3)
+    return;
+  /* No close_range (< 5.9): close what is plausible. */
+  for (fd = 3; fd < 4096; fd++)
+    if (fd != keep)
+      close (fd);
+}
 
-  if (known > rung)
-    rung = known;
-  if (limit > rung)
-    rung = limit;
+static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, int sock)
+{
+  siginfo_t si;
+  pid_t pid;
+  int status;
+  char eof;
 
-  for (; rung <= LIBCRUN_RUNG_PID; rung++)
+  reset_signals ();
+  pid = fork ();
+  if (pid < 0)
+    child_fail_errno (c->errpipe, errno);
+  if (pid == 0)
     {
-      int pidfd = -1;
-      long r;
-
-      if (rung == LIBCRUN_RUNG_AUTOREAP || rung == LIBCRUN_RUNG_CLONE3)
-        {
-          uint64_t flags = CLONE_PIDFD | (rung == LIBCRUN_RUNG_AUTOREAP ? CLONE_AUTOREAP : 0);
-          r = try_clone3 (flags, &pidfd);
-          if (r < 0)
-            {
-              /* EINVAL: this kernel does not know CLONE_AUTOREAP.
-               * ENOSYS/EPERM: clone3 hidden by a seccomp filter (or a
-               * kernel < 5.3).  Any of them: try the next rung. */
-              if (errno == EINVAL || errno == ENOSYS || errno == EPERM)
-                {
-                  if (rung == LIBCRUN_RUNG_AUTOREAP && errno != EINVAL)
-                    demote (LIBCRUN_RUNG_CLONE3);
-                  demote (rung);
-                  continue;
-                }
-              return -errno;
-            }
-          if (r == 0)
-            return 0;
-          p->pid = (pid_t)r;
-          p->pidfd = pidfd;
-          p->rung = (enum libcrun_spawn_rung)rung;
-          return p->pid;
-        }
-
-      r = fork ();
-      if (r < 0)
-        return -errno;
-      if (r == 0)
-        return 0;
-      p->pid = (pid_t)r;
-      p->pidfd = -1;
-      p->rung = LIBCRUN_RUNG_PID;
-      if (rung == LIBCRUN_RUNG_FORK)
-        {
-          /* The child cannot exit unnoticed before this: it is not reaped
-           * until we wait for it, so the pid cannot be recycled. */
-          p->pidfd = sys_pidfd_open (p->pid, 0);
-          if (p->pidfd >= 0)
-            p->rung = LIBCRUN_RUNG_FORK;
-          else
-            demote (LIBCRUN_RUNG_FORK);
-        }
-      return p->pid;
+      close (sock);
+      run_child (c);
     }
-  return -ENOSYS;
+  /* Only the program keeps the error pipe, its stdio and the stdin socket:
+   * EOF on them must mean the program exec'd, exited or closed them. */
+  close_all_but (sock);
+  if (write_all (sock, &pid, sizeof (pid)) < 0)
+    _exit (1);
+  memset (&si, 0, sizeof (si));
+  while (waitid (P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+    if (errno != EINTR)
+      _exit (1);
+  status = status_from_siginfo (&si);
+  (void)write_all (sock, &status, sizeof (status));
+  while (read (sock, &eof, 1) > 0 || errno == EINTR)
+    ;
+  waitpid (pid, &status, 0);
+  _exit (0);
 }
 
 int
@@ -193,24 +265,25 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
                libcrun_error_t *err)
 {
   cleanup_close int in_parent = -1, in_child = -1, devnull = -1;
-  cleanup_close int err_read = -1, err_write = -1;
+  cleanup_close int err_read = -1, err_write = -1, st_parent = -1, st_child = -1;
   char *default_argv[2] = { (char *)o->path, NULL };
-  struct child_setup c;
-  int sv[2], pipefd[2];
-  pid_t pid;
-  ssize_t n;
-  int child_errno;
   const char *what = o->path ? o->path : "callback";
+  struct child_setup c;
+  int sv[2], pipefd[2], rung = 0, pidfd = -1, child_errno;
+  bool use_waiter;
+  long pid;
+  ssize_t n;
 
   memset (p, 0, sizeof (*p));
   p->pidfd = -1;
   p->stdin_fd = -1;
+  p->status_fd = -1;
 
   if (o->path == NULL && o->callback == NULL)
     return libcrun_make_error (err, EINVAL, "spawn: neither a program nor a callback");
 
-  /* Everything the child needs is prepared here, before the clone, so that
-   * the child itself only calls async-signal-safe functions. */
+  /* Everything the children need is prepared here, so that they only call
+   * async-signal-safe functions. */
   if (o->stdin_data == NULL || o->stdout_fd == LIBCRUN_SPAWN_DEVNULL
       || o->stderr_fd == LIBCRUN_SPAWN_DEVNULL)
     {
@@ -232,6 +305,10 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
     return libcrun_make_error (err, errno, "spawn `%s`: pipe", what);
   err_read = pipefd[0];
   err_write = pipefd[1];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return libcrun_make_error (err, errno, "spawn `%s`: socketpair", what);
+  st_parent = sv[0];
+  st_child = sv[1];
 
   memset (&c, 0, sizeof (c));
   c.o = o;
@@ -242,13 +319,35 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
   c.argv = o->argv ? o->argv : default_argv;
   c.envp = o->envp ? o->envp : environ;
 
-  pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, p);
+  pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, &rung, &pidfd);
+  /* Only an autoreaped program or a callback may be our direct child: an
+   * exec'd program would get exit signal SIGCHLD back (see spawn.h). */
+  use_waiter = o->callback == NULL && rung != LIBCRUN_RUNG_AUTOREAP;
   if (pid == 0)
-    run_child (&c);
+    {
+      if (use_waiter)
+        run_waiter (&c, st_child);
+      run_child (&c);
+    }
   if (pid < 0)
-    return libcrun_make_error (err, -pid, "spawn `%s`", what);
+    return libcrun_make_error (err, (int)-pid, "spawn `%s`", what);
 
+  p->rung = (enum libcrun_spawn_rung)rung;
+  p->pidfd = pidfd;
   p->new_pgroup = o->new_pgroup;
+  if (use_waiter)
+    {
+      p->waiter = (pid_t)pid;
+      p->status_fd = steal_fd (&st_parent);
+      close (steal_fd (&st_child));
+      if (read_exact (p->status_fd, &p->pid, sizeof (p->pid)) < 0)
+        {
+          libcrun_process_release (p);
+          return libcrun_make_error (err, EPROTO, "spawn `%s`: the waiter process failed", what);
+        }
+    }
+  else
+    p->pid = (pid_t)pid;
   close (steal_fd (&err_write));
   if (in_child >= 0)
     close (steal_fd (&in_child));
@@ -275,6 +374,8 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
       p->stdin_left = o->stdin_len;
       fcntl (p->stdin_fd, F_SETFL, O_NONBLOCK);
     }
+  if (__atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST) == 0)
+    remember (rung);
   return 0;
 }
 
@@ -324,19 +425,42 @@ fill_result (int status, struct libcrun_wait_result *r)
     }
 }
 
+/* Reap a direct child of ours (a callback child, or a waiter). */
 static int
-siginfo_to_status (const siginfo_t *si)
+reap_direct (struct libcrun_process *p, pid_t pid, bool block, int *status, bool *gone,
+             libcrun_error_t *err)
 {
-  if (si->si_code == CLD_EXITED)
-    return (si->si_status & 0xff) << 8;
-  return si->si_status & 0x7f;
+  siginfo_t si;
+  int flags = WEXITED | __WALL | (block ? 0 : WNOHANG);
+
+  *gone = false;
+  memset (&si, 0, sizeof (si));
+  if (p->pidfd >= 0)
+    {
+      while (waitid (P_PIDFD, (id_t)p->pidfd, &si, flags) < 0)
+        if (errno != EINTR)
+          return libcrun_make_error (err, errno, "waitid on the pidfd of process %d", pid);
+    }
+  else
+    {
+      while (waitid (P_PID, (id_t)pid, &si, flags) < 0)
+        if (errno != EINTR)
+          return libcrun_make_error (err, errno, "waitid on process %d", pid);
+    }
+  if (si.si_pid == 0)
+    return 0;
+  *gone = true;
+  if (status)
+    *status = status_from_siginfo (&si);
+  return 0;
 }
 
-/* Collect the exit status of a child whose pidfd reported it exited. */
+/* Collect the exit status once the child (or its waiter) has something to
+ * say; leaves p->done false if not yet. */
 static int
 collect (struct libcrun_process *p, libcrun_error_t *err)
 {
-  siginfo_t si;
+  bool gone;
 
   if (p->rung == LIBCRUN_RUNG_AUTOREAP)
     {
@@ -366,26 +490,30 @@ collect (struct libcrun_process *p, libcrun_error_t *err)
       return libcrun_make_error (err, EPROTO, "process %d: the kernel gave no exit status", p->pid);
     }
 
-  memset (&si, 0, sizeof (si));
-  if (p->rung == LIBCRUN_RUNG_PID)
+  if (p->waiter)
     {
       int status;
-      pid_t r = waitpid (p->pid, &status, WNOHANG | __WALL);
-      if (r < 0)
-        return libcrun_make_error (err, errno, "waitpid %d", p->pid);
-      if (r == 0)
-        return 0; /* still running */
-      p->status = status;
-      p->done = true;
-      return 0;
+      ssize_t r;
+      do
+        r = read (p->status_fd, &status, sizeof (status));
+      while (r < 0 && errno == EINTR);
+      if (r == (ssize_t)sizeof (status))
+        {
+          p->status = status;
+          p->done = true;
+          return 0;
+        }
+      if (r < 0 && errno == EAGAIN)
+        return 0;
+      /* EOF: the waiter died without a word (killed from outside). */
+      return libcrun_make_error (err, EPROTO, "process %d: its waiter %d went away", p->pid,
+                                 p->waiter);
     }
-  while (waitid (P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
-    if (errno != EINTR)
-      return libcrun_make_error (err, errno, "waitid on the pidfd of process %d", p->pid);
-  if (si.si_pid == 0)
-    return 0; /* not yet */
-  p->status = siginfo_to_status (&si);
-  p->done = true;
+
+  if (reap_direct (p, p->pid, false, &p->status, &gone, err) < 0)
+    return -1;
+  if (gone)
+    p->done = true;
   return 0;
 }
 
@@ -403,32 +531,31 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
 {
   long long deadline = timeout_ms < 0 ? -1 : now_ms () + timeout_ms;
 
+  if (p->status_fd >= 0)
+    fcntl (p->status_fd, F_SETFL, O_NONBLOCK);
   while (!p->done)
     {
       struct pollfd pfd[2];
       nfds_t n = 0;
       int wait_ms = -1, rc;
+      int watch = p->waiter ? p->status_fd : p->pidfd;
 
       if (deadline >= 0)
         {
           long long left = deadline - now_ms ();
           wait_ms = left > 0 ? (int)left : 0;
         }
-      if (p->pidfd >= 0)
-        pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+      if (watch >= 0)
+        pfd[n++] = (struct pollfd){ .fd = watch, .events = POLLIN };
       else
         {
-          /* No pidfd: check, then sleep a little; never a signal. */
+          /* A callback child without pidfd: check, then nap; no signal. */
           if (collect (p, err) < 0)
             return -1;
           if (p->done)
             break;
           if (wait_ms == 0)
-            {
-              r->kind = LIBCRUN_WAIT_TIMEOUT;
-              r->code = 0;
-              return 0;
-            }
+            goto timeout;
           wait_ms = (wait_ms < 0 || wait_ms > 5) ? 5 : wait_ms;
         }
       if (p->stdin_fd >= 0)
@@ -437,19 +564,13 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
       rc = poll (pfd, n, wait_ms);
       if (rc < 0 && errno != EINTR)
         return libcrun_make_error (err, errno, "poll on process %d", p->pid);
+      if (rc == 0 && watch >= 0 && wait_ms == 0)
+        goto timeout;
       if (rc <= 0)
-        {
-          if (rc == 0 && p->pidfd >= 0 && wait_ms == 0)
-            {
-              r->kind = LIBCRUN_WAIT_TIMEOUT;
-              r->code = 0;
-              return 0;
-            }
-          continue;
-        }
+        continue;
       if (p->stdin_fd >= 0 && (pfd[n - 1].revents & (POLLOUT | POLLERR | POLLHUP)))
         feed_stdin (p);
-      if (p->pidfd >= 0 && (pfd[0].revents & (POLLIN | POLLHUP)))
+      if (watch >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
         {
           if (collect (p, err) < 0)
             return -1;
@@ -458,18 +579,23 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
   close_stdin (p);
   fill_result (p->status, r);
   return 0;
+
+timeout:
+  r->kind = LIBCRUN_WAIT_TIMEOUT;
+  r->code = 0;
+  return 0;
 }
 
 int
 libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err)
 {
-  if (p->done)
+  if (p->done || p->pid <= 0)
     return 0;
-  /* The group first: the leader's pid cannot be reused while we have not
-   * collected it (or hold its pidfd), so -pid is still its group. */
+  /* The program's pid cannot be recycled here: it is unreaped (held by its
+   * waiter, or by us), or autoreaped and then addressed by pidfd only. */
   if (p->new_pgroup)
     kill (-p->pid, sig);
-  if (p->pidfd >= 0)
+  if (p->rung == LIBCRUN_RUNG_AUTOREAP || (p->waiter == 0 && p->pidfd >= 0))
     {
       if (sys_pidfd_send_signal (p->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
         return libcrun_make_error (err, errno, "signal process %d", p->pid);
@@ -482,16 +608,29 @@ libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err)
 void
 libcrun_process_release (struct libcrun_process *p)
 {
+  libcrun_error_t ignored = NULL;
+
   if (p->pid > 0 && !p->done)
     {
       struct libcrun_wait_result r;
-      libcrun_error_t ignored = NULL;
       libcrun_process_kill (p, SIGKILL, &ignored);
       libcrun_error_release (&ignored);
       libcrun_process_wait (p, -1, &r, &ignored);
       libcrun_error_release (&ignored);
     }
   close_stdin (p);
+  if (p->waiter)
+    {
+      bool gone;
+      /* Closing the status socket lets the waiter reap the program and
+       * exit; then the waiter is reaped, on its own pidfd or pid. */
+      if (p->status_fd >= 0)
+        close (p->status_fd);
+      p->status_fd = -1;
+      if (reap_direct (p, p->waiter, true, NULL, &gone, &ignored) < 0)
+        libcrun_error_release (&ignored);
+      p->waiter = 0;
+    }
   if (p->pidfd >= 0)
     close (p->pidfd);
   p->pidfd = -1;
@@ -508,28 +647,30 @@ probe_child (void *arg)
 enum libcrun_spawn_rung
 libcrun_spawn_best_rung (void)
 {
-  struct libcrun_spawn_options o;
-  struct libcrun_process p;
-  struct libcrun_wait_result r;
-  libcrun_error_t err = NULL;
   int limit = __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST);
   int known = known_best_rung ();
 
   if (known == 0)
     {
-      /* No side-effect-free probe exists: spawn a child that exits at once. */
+      /* No side-effect-free probe exists: spawn a child that exits at once
+       * (rungs refused on the way are recorded by the ladder). */
+      struct libcrun_spawn_options o;
+      struct libcrun_process p;
+      struct libcrun_wait_result r;
+      libcrun_error_t err = NULL;
+
       memset (&o, 0, sizeof (o));
       o.callback = probe_child;
       o.autoreap = true;
       o.stdout_fd = -1;
       o.stderr_fd = -1;
+      libcrun_spawn_test_limit_rung (0);
       if (libcrun_spawn (&o, &p, &err) == 0)
         {
-          known = p.rung;
           libcrun_process_wait (&p, -1, &r, &err);
           libcrun_process_release (&p);
-          demote (known - 1);
         }
+      libcrun_spawn_test_limit_rung ((enum libcrun_spawn_rung)limit);
       libcrun_error_release (&err);
       known = known_best_rung ();
     }

@@ -2,28 +2,41 @@
  * through here, with one handle type and one result type whatever the
  * kernel offers.
  *
- * Reaping rungs (DESIGN.md §3), best first; the first spawn probes and the
- * answer is cached for the process:
- *   LIBCRUN_RUNG_AUTOREAP  clone3(CLONE_AUTOREAP|CLONE_PIDFD, exit_signal 0):
- *                          poll the pidfd, exit status by PIDFD_GET_INFO;
- *                          the kernel reaps, nothing ever waits
- *   LIBCRUN_RUNG_CLONE3    clone3(CLONE_PIDFD, exit_signal 0): poll, then
- *                          waitid(P_PIDFD, WEXITED|__WALL) on that pidfd
- *   LIBCRUN_RUNG_FORK      clone3 refused (ENOSYS/EPERM: an outer seccomp
- *                          filter): fork + pidfd_open, waitid on the pidfd
- *   LIBCRUN_RUNG_PID       no pidfd at all (< 5.3): fork + waitpid(pid)
- * Autoreap mode starts at the first rung, normal mode at the second.  With
- * exit_signal 0 the child is a "clone child": a SIGCHLD handler of the
- * embedding program is never signalled and its waitpid(-1) cannot steal it.
+ * Every child is created with exit signal 0, so the runtime is never sent
+ * SIGCHLD for it and an embedding program's waitpid(-1) (without __WALL)
+ * cannot see it.  Rungs, best first; the first spawn probes and the answer
+ * is cached for the process:
+ *   LIBCRUN_RUNG_AUTOREAP  clone3(CLONE_AUTOREAP|CLONE_PIDFD): the kernel
+ *                          reaps; poll the pidfd, exit status by
+ *                          PIDFD_GET_INFO; nothing ever waits
+ *   LIBCRUN_RUNG_CLONE3    the kernel refuses the flag (EINVAL):
+ *                          clone3(CLONE_PIDFD), waitid(P_PIDFD, __WALL)
+ *   LIBCRUN_RUNG_CLONE     clone3 hidden (ENOSYS/EPERM: an outer seccomp
+ *                          filter): legacy clone(CLONE_PIDFD), same waitid
+ *   LIBCRUN_RUNG_PID       no pidfd (< 5.2): legacy clone, waitpid(pid,
+ *                          __WALL) on that one pid
+ * Autoreap mode starts at the first rung, normal mode at the second.
+ *
+ * execve() resets a process' exit signal to SIGCHLD (seen on 6.18).  So on
+ * every rung but the first, a program is not started directly: the spawner
+ * starts a small waiter (exit signal 0, never execs) which forks the program
+ * as its own child, holds it unreaped (waitid WNOWAIT) so its pid stays
+ * valid for kill(), and reports its wait status over a socket.  The SIGCHLD
+ * of the program goes to the waiter, never to the runtime.  Callbacks do not
+ * exec and run directly.
  *
  * In no mode does the spawner install a signal handler, change a signal
  * mask or disposition of the calling process, or wait for "any child".
- * Writing to a child's stdin uses a socket and MSG_NOSIGNAL, so that a child
- * that exits without reading cannot raise SIGPIPE in the runtime.
+ * (Children reset their own mask and dispositions.)  Writing to a child's
+ * stdin uses a socket and MSG_NOSIGNAL, so that a child that exits without
+ * reading cannot raise SIGPIPE in the runtime.
  *
  * Callers and their mode:
  *   hooks.c     OCI hooks, all six stages      autoreap when run.oci.autoreap
  *   linux.c     newuidmap/newgidmap helpers    autoreap when run.oci.autoreap
+ *   exec.c      the setns helper of `exec`     always normal: it clones with
+ *                                              CLONE_PARENT, which an
+ *                                              autoreap process may not
  *   never       the container's init and `exec` processes: their exit status
  *               belongs to whoever waits for them (crun run, conmon).
  */
@@ -39,8 +52,9 @@ enum libcrun_spawn_rung
 {
   LIBCRUN_RUNG_AUTOREAP = 1,
   LIBCRUN_RUNG_CLONE3 = 2,
-  LIBCRUN_RUNG_FORK = 3,
+  LIBCRUN_RUNG_CLONE = 3,
   LIBCRUN_RUNG_PID = 4,
+  LIBCRUN_RUNG_FORK = LIBCRUN_RUNG_CLONE, /* transitional name, to be removed */
 };
 
 /* Value of stdout_fd/stderr_fd meaning "/dev/null". */
@@ -67,8 +81,10 @@ struct libcrun_spawn_options
 
 struct libcrun_process
 {
-  pid_t pid;
-  int pidfd; /* -1 on LIBCRUN_RUNG_PID */
+  pid_t pid;     /* the program (or callback child) */
+  int pidfd;     /* what we wait on: the child, or its waiter; -1 on LIBCRUN_RUNG_PID */
+  pid_t waiter;  /* the waiter's pid, 0 when the child is ours directly */
+  int status_fd; /* waiter -> runtime: the program's wait status; -1 without waiter */
   enum libcrun_spawn_rung rung;
   bool new_pgroup;
   bool done;  /* exited and collected: nothing left to wait for */
