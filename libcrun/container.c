@@ -1,4 +1,5 @@
 #include "container.h"
+#include "cgroup.h"
 #include "config.h"
 #include "hooks.h"
 #include "linux.h"
@@ -204,6 +205,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   struct before_pivot_ctx bp;
   cleanup_free char *start_fifo_path = NULL;
   enum libcrun_autoreap_mode autoreap;
+  struct libcrun_cgroup *cgroup = NULL;
   size_t config_len = 0;
   bool state_created = false;
   int ret = -1;
@@ -258,6 +260,12 @@ libcrun_container_create (const struct libcrun_create_options *o,
       goto out;
     }
 
+  if (!o->cgroups_disabled
+      && libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
+                                &cgroup, err)
+             < 0)
+    goto out;
+
   bp.o = o;
   bp.config = config;
   bp.bundle = bundle;
@@ -266,6 +274,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.id = o->id;
   io.start_fifo = start_fifo_path;
   io.hooks = &hooks;
+  io.cgroup = cgroup;
   io.before_pivot = run_runtime_create_hooks;
   io.before_pivot_arg = &bp;
   io.config = config;
@@ -290,6 +299,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.owner = xstrdup ("root");
   st.detached = o->detach;
   st.autoreap = (int)autoreap;
+  st.cgroup_path = cgroup ? xstrdup (cgroup->path) : NULL;
   fill_state_annotations (&st, config);
   ret = libcrun_state_write (dirfd, &st, err);
   st.id = NULL;
@@ -309,6 +319,15 @@ out:
   if (ret < 0)
     {
       libcrun_linux_kill_init (&init);
+      if (cgroup)
+        {
+          libcrun_error_t e2 = NULL;
+          if (libcrun_cgroup_destroy (cgroup, true, &e2) < 0)
+            {
+              libcrun_warning ("cleanup: %s", e2->msg);
+              libcrun_error_release (&e2);
+            }
+        }
       if (state_created)
         {
           libcrun_error_t e2 = NULL;
@@ -336,6 +355,7 @@ out:
       if (init.terminal_master >= 0)
         close (init.terminal_master);
     }
+  libcrun_cgroup_free (cgroup);
   libcrun_hook_options_close (&hooks);
   libcrun_seccomp_program_free (&prog);
   libcrun_config_free (config);
@@ -426,6 +446,18 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
           wait_pidfd_exit (pidfd, 10000);
           close (pidfd);
         }
+    }
+  if (st->cgroup_path)
+    {
+      /* Every process of the container goes with it (exec'd ones too). */
+      struct libcrun_cgroup *cg = NULL;
+      if (libcrun_cgroup_load (st->cgroup_path, &cg, &e2) < 0
+          || libcrun_cgroup_destroy (cg, true, &e2) < 0)
+        {
+          libcrun_warning ("remove the cgroup of container `%s`: %s", st->id, e2->msg);
+          libcrun_error_release (&e2);
+        }
+      libcrun_cgroup_free (cg);
     }
   if (load_state_config (dirfd, st->id, &config, &e2) < 0)
     {
@@ -702,5 +734,120 @@ libcrun_container_state_json (const char *root, const char *id, char **json, lib
     return -1;
   ret = libcrun_state_to_json (&st, status, true, json, err);
   libcrun_state_free (&st);
+  return ret;
+}
+
+/* Open, lock and read a container's state, and load its cgroup handle;
+ * the container must have one (a cgroup manager was in use). */
+static int
+open_with_cgroup (const char *root, const char *id, int *dirfd, struct libcrun_state *st,
+                  struct libcrun_cgroup **cg, libcrun_error_t *err)
+{
+  *dirfd = libcrun_state_open (root, id, err);
+  if (*dirfd < 0)
+    return -1;
+  if (libcrun_state_read (*dirfd, id, st, err) < 0)
+    {
+      close (*dirfd);
+      return -1;
+    }
+  if (st->cgroup_path == NULL)
+    {
+      libcrun_state_free (st);
+      close (*dirfd);
+      return libcrun_make_error (err, 0,
+                                 "container `%s` has no cgroup (created with "
+                                 "--cgroup-manager=disabled)",
+                                 id);
+    }
+  if (libcrun_cgroup_load (st->cgroup_path, cg, err) < 0)
+    {
+      libcrun_state_free (st);
+      close (*dirfd);
+      return -1;
+    }
+  return 0;
+}
+
+int
+libcrun_container_pids (const char *root, const char *id, pid_t **pids, size_t *n,
+                        libcrun_error_t *err)
+{
+  struct libcrun_state st;
+  struct libcrun_cgroup *cg = NULL;
+  int dirfd, ret;
+
+  if (open_with_cgroup (root, id, &dirfd, &st, &cg, err) < 0)
+    return -1;
+  ret = libcrun_cgroup_pids (cg, pids, n, err);
+  libcrun_cgroup_free (cg);
+  libcrun_state_free (&st);
+  close (dirfd);
+  return ret;
+}
+
+int
+libcrun_container_pause (const char *root, const char *id, bool freeze, libcrun_error_t *err)
+{
+  struct libcrun_state st;
+  struct libcrun_cgroup *cg = NULL;
+  const char *status;
+  int dirfd, ret = -1;
+
+  if (open_with_cgroup (root, id, &dirfd, &st, &cg, err) < 0)
+    return -1;
+  status = libcrun_state_status (dirfd, &st, NULL);
+  if (freeze && strcmp (status, "running") != 0)
+    libcrun_make_error (err, 0, "container `%s` is %s, not running", id, status);
+  else if (!freeze && strcmp (status, "paused") != 0)
+    libcrun_make_error (err, 0, "container `%s` is %s, not paused", id, status);
+  else if (libcrun_cgroup_freeze (cg, freeze, err) == 0)
+    {
+      /* The marker is what `state` reads; it is written once the kernel
+       * reports the cgroup frozen, removed once it is thawed. */
+      if (freeze)
+        ret = write_file_atomic_at (dirfd, "paused", "", 0, err);
+      else
+        {
+          unlinkat (dirfd, "paused", 0);
+          ret = 0;
+        }
+    }
+  libcrun_cgroup_free (cg);
+  libcrun_state_free (&st);
+  close (dirfd);
+  return ret;
+}
+
+int
+libcrun_container_update (const char *root, const char *id, const char *resources_json,
+                          libcrun_error_t *err)
+{
+  struct libcrun_state st;
+  struct libcrun_cgroup *cg = NULL;
+  char errbuf[256];
+  yajl_val tree;
+  int dirfd, ret;
+
+  tree = yajl_tree_parse (resources_json, errbuf, sizeof (errbuf));
+  if (tree == NULL || !YAJL_IS_OBJECT (tree))
+    {
+      if (tree)
+        yajl_tree_free (tree);
+      return libcrun_make_error (err, 0, "update: the resources are not a JSON object: %s",
+                                 tree ? "" : errbuf);
+    }
+  if (open_with_cgroup (root, id, &dirfd, &st, &cg, err) < 0)
+    {
+      yajl_tree_free (tree);
+      return -1;
+    }
+  ret = libcrun_cgroup_apply_resources (cg, tree, err);
+  yajl_tree_free (tree);
+  libcrun_cgroup_free (cg);
+  libcrun_state_free (&st);
+  close (dirfd);
+  if (ret < 0)
+    libcrun_error_wrap (err, "update container `%s`", id);
   return ret;
 }

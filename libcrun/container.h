@@ -20,7 +20,8 @@ struct libcrun_create_options
   int listen_fds;   /* LISTEN_FDS of the caller: also preserved */
   bool no_pivot;
   bool no_new_keyring;
-  bool detach; /* remembered in the state (run --detach / create) */
+  bool detach;           /* remembered in the state (run --detach / create) */
+  bool cgroups_disabled; /* --cgroup-manager=disabled: stay in the caller's cgroup */
 };
 
 /* The init of a container created by this process, for a foreground run. */
@@ -56,6 +57,17 @@ int libcrun_container_read_state (const char *root, const char *id, struct libcr
 /* `state`: the OCI state JSON document. */
 int libcrun_container_state_json (const char *root, const char *id, char **json,
                                   libcrun_error_t *err);
+
+/* `ps`: pids of every process of the container (its cgroup). */
+int libcrun_container_pids (const char *root, const char *id, pid_t **pids, size_t *n,
+                            libcrun_error_t *err);
+
+/* `pause` (freeze true) / `resume` (false), through the freezer. */
+int libcrun_container_pause (const char *root, const char *id, bool freeze, libcrun_error_t *err);
+
+/* `update`: apply a linux.resources JSON object to the container's cgroup. */
+int libcrun_container_update (const char *root, const char *id, const char *resources_json,
+                              libcrun_error_t *err);
 
 /* "TERM", "SIGTERM", "15" -> SIGTERM. */
 int libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err);

@@ -1,4 +1,5 @@
 #include "exec.h"
+#include "cgroup.h"
 #include "linux.h"
 #include "log.h"
 #include "seccomp.h"
@@ -427,7 +428,25 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
           proc_pidfd = libcrun_recv_fd (sv[0], err);
           if (proc_pidfd < 0)
             goto out;
-          /* TODO(cgroups): join the container's cgroup here, before GO. */
+          /* Into the container's cgroup (or a sub-cgroup with --cgroup)
+           * before the process does anything. */
+          if (st.cgroup_path)
+            {
+              struct libcrun_cgroup *cg = NULL;
+              cleanup_free char *sub
+                  = o->cgroup ? xasprintf ("%s/%s", st.cgroup_path, o->cgroup) : NULL;
+              int r = libcrun_cgroup_load (sub ? sub : st.cgroup_path, &cg, err);
+              if (r == 0)
+                r = libcrun_cgroup_enter (cg, pid, err);
+              libcrun_cgroup_free (cg);
+              if (r < 0)
+                goto out;
+            }
+          else if (o->cgroup)
+            {
+              libcrun_make_error (err, 0, "option `--cgroup`: the container has no cgroup");
+              goto out;
+            }
           {
             char go = EXEC_GO;
             if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1)

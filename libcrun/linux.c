@@ -31,8 +31,10 @@ enum sync_type
   SYNC_CONTINUE,
 };
 
-/* The state JSON documents may carry large annotations. */
-#define SYNC_CONTINUE_MAX (1024 * 1024)
+/* The state JSON documents may carry large annotations: they travel in
+ * chunks (a SEQPACKET message is bounded by the socket buffer). */
+#define SYNC_CONTINUE_MAX (4 * 1024 * 1024)
+#define SYNC_CHUNK (32 * 1024)
 
 #define SYNC_MAX 8192
 
@@ -211,23 +213,38 @@ prepare_fds (const struct libcrun_init_options *o, int sync, int fifo, int start
 static int
 hooks_handshake (int sync, char **creating, char **created, libcrun_error_t *err)
 {
-  cleanup_free char *buf = xmalloc (SYNC_CONTINUE_MAX);
+  cleanup_free char *buf = NULL;
+  char hdr[1 + sizeof (uint64_t)];
+  uint64_t total, got = 0;
   ssize_t r;
   size_t first;
 
   if (sync_send (sync, SYNC_HOOKS, err) < 0)
     return -1;
   do
-    r = recv (sync, buf, SYNC_CONTINUE_MAX - 1, 0);
+    r = recv (sync, hdr, sizeof (hdr), 0);
   while (r < 0 && errno == EINTR);
-  if (r <= 0 || buf[0] != SYNC_CONTINUE)
+  if (r != (ssize_t)sizeof (hdr) || hdr[0] != SYNC_CONTINUE)
     return libcrun_make_error (err, 0, "the runtime went away while running hooks");
-  buf[r] = '\0';
-  first = strlen (buf + 1);
-  if ((ssize_t)(first + 2) > r)
+  memcpy (&total, hdr + 1, sizeof (total));
+  if (total < 2 || total > SYNC_CONTINUE_MAX)
     return libcrun_make_error (err, EPROTO, "bad hook state message");
-  *creating = xstrdup (buf + 1);
-  *created = xstrdup (buf + 1 + first + 1);
+  buf = xmalloc (total + 1);
+  while (got < total)
+    {
+      r = recv (sync, buf + got, total - got, 0);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return libcrun_make_error (err, 0, "the runtime went away while running hooks");
+      got += (uint64_t)r;
+    }
+  buf[total] = '\0';
+  first = strlen (buf);
+  if (first + 1 >= total)
+    return libcrun_make_error (err, EPROTO, "bad hook state message");
+  *creating = xstrdup (buf);
+  *created = xstrdup (buf + first + 1);
   return 0;
 }
 
@@ -304,6 +321,11 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
     }
   if (join_namespaces (config, false, err) < 0)
     return -1;
+  {
+    const struct oci_namespace *cns = oci_config_namespace (config, CLONE_NEWCGROUP);
+    if (cns && cns->path == NULL && unshare (CLONE_NEWCGROUP) < 0)
+      return libcrun_make_error (err, errno, "create the cgroup namespace");
+  }
 
   {
     const struct oci_namespace *tns = oci_config_namespace (config, CLONE_NEWTIME);
@@ -625,6 +647,8 @@ continue_after_hooks (const struct libcrun_init_options *o, int sync, pid_t pid,
 {
   const struct oci_config *c = o->config;
   cleanup_free char *creating = NULL, *created = NULL, *msg = NULL;
+  char hdr[1 + sizeof (uint64_t)];
+  uint64_t total, sent;
   size_t l1, l2;
 
   if (o->before_pivot && o->before_pivot (o->before_pivot_arg, pid, err) < 0)
@@ -635,14 +659,28 @@ continue_after_hooks (const struct libcrun_init_options *o, int sync, pid_t pid,
                                      c->n_annotations);
   l1 = strlen (creating);
   l2 = strlen (created);
-  if (l1 + l2 + 3 > SYNC_CONTINUE_MAX)
-    return libcrun_make_error (err, E2BIG, "the container state (annotations) is too large");
-  msg = xmalloc (l1 + l2 + 3);
-  msg[0] = SYNC_CONTINUE;
-  memcpy (msg + 1, creating, l1 + 1);
-  memcpy (msg + 2 + l1, created, l2 + 1);
-  if (send (sync, msg, l1 + l2 + 3, MSG_NOSIGNAL) < 0)
+  total = l1 + l2 + 2;
+  if (total > SYNC_CONTINUE_MAX)
+    return libcrun_make_error (
+        err, E2BIG, "the container state (annotations) is larger than %d bytes", SYNC_CONTINUE_MAX);
+  msg = xmalloc (total);
+  memcpy (msg, creating, l1 + 1);
+  memcpy (msg + l1 + 1, created, l2 + 1);
+  hdr[0] = SYNC_CONTINUE;
+  memcpy (hdr + 1, &total, sizeof (total));
+  if (send (sync, hdr, sizeof (hdr), MSG_NOSIGNAL) < 0)
     return libcrun_make_error (err, errno, "write to the container's init");
+  for (sent = 0; sent < total;)
+    {
+      size_t n = total - sent > SYNC_CHUNK ? SYNC_CHUNK : total - sent;
+      if (send (sync, msg + sent, n, MSG_NOSIGNAL) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return libcrun_make_error (err, errno, "write to the container's init");
+        }
+      sent += n;
+    }
   return 0;
 }
 
@@ -709,7 +747,11 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   for (i = 0; l && i < l->n_namespaces; i++)
     {
       int t = l->namespaces[i].type;
-      if (l->namespaces[i].path || t == CLONE_NEWTIME)
+      /* A new time namespace is unshared by the init (its offsets must be
+       * written first); a new cgroup namespace too, once the runtime has
+       * moved it into its cgroup, so that the namespace's root is the
+       * container's cgroup. */
+      if (l->namespaces[i].path || t == CLONE_NEWTIME || t == CLONE_NEWCGROUP)
         continue;
       ns_flags |= (uint64_t)t;
       if (t == CLONE_NEWUSER)
@@ -761,6 +803,16 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
 
+  if (o->cgroup)
+    {
+      if (libcrun_cgroup_enter (o->cgroup, h->pid, err) < 0)
+        goto fail;
+      if (l && libcrun_cgroup_apply_resources (o->cgroup, l->resources, err) < 0)
+        {
+          libcrun_error_wrap (err, "`linux.resources`");
+          goto fail;
+        }
+    }
   if (new_userns && l
       && write_mappings (h->pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
     goto fail;

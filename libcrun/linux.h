@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include "config.h"
 #include "error.h"
+#include "cgroup.h"
 #include "hooks.h"
 #include "seccomp.h"
 
@@ -37,6 +38,9 @@ struct libcrun_init_options
   int listen_fds;                                /* of those, how many came through LISTEN_FDS */
   const struct libcrun_seccomp_program *seccomp; /* NULL: none */
   const struct libcrun_hook_options *hooks;
+  /* The container's cgroup (NULL: no cgroup manager): the init is moved
+   * there, with linux.resources applied, before it does anything else. */
+  const struct libcrun_cgroup *cgroup;
   /* Called in the runtime when the init's mounts are done and it waits
    * before pivot_root: runs prestart and createRuntime hooks. */
   int (*before_pivot) (void *arg, pid_t pid, libcrun_error_t *err);

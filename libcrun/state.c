@@ -153,6 +153,8 @@ libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t 
   yajl_gen_bool (g, st->detached);
   gen_string (g, "autoreap");
   yajl_gen_integer (g, st->autoreap);
+  if (st->cgroup_path)
+    gen_kv_string (g, "cgroup_path", st->cgroup_path);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
   json = gen_finish (g);
@@ -206,6 +208,7 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
   st->created = tree_string (root, "created");
   st->owner = tree_string (root, "owner");
   st->autoreap = (int)tree_integer (root, "autoreap");
+  st->cgroup_path = tree_string (root, "cgroup_path");
   det = yajl_tree_get (root, det_path, yajl_t_any);
   st->detached = det && YAJL_IS_TRUE (det);
   ann = yajl_tree_get (root, ann_path, yajl_t_object);
@@ -235,6 +238,7 @@ libcrun_state_free (struct libcrun_state *st)
   free (st->rootfs);
   free (st->created);
   free (st->owner);
+  free (st->cgroup_path);
   for (i = 0; i < st->n_annotations; i++)
     {
       free (st->annotations[i].key);

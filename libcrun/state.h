@@ -29,7 +29,8 @@ struct libcrun_state
   char *created; /* RFC 3339 */
   char *owner;
   bool detached;
-  int autoreap; /* enum libcrun_autoreap_mode value (container.h) */
+  int autoreap;      /* enum libcrun_autoreap_mode value (hooks.h) */
+  char *cgroup_path; /* the container's cgroup, NULL with no cgroup manager */
   struct oci_kv *annotations;
   size_t n_annotations;
 };

@@ -130,10 +130,14 @@ static const struct command commands[] = {
   { "features", crun_command_features, "show the enabled features" },
   { "kill", crun_command_kill, "send a signal to the container init process" },
   { "list", crun_command_list, "list known containers" },
+  { "pause", crun_command_pause, "pause all the processes in the container" },
+  { "ps", crun_command_ps, "show the processes in the container" },
+  { "resume", crun_command_resume, "unpause the processes in the container" },
   { "run", crun_command_run, "run a container" },
   { "spec", crun_command_spec, "generate a configuration file" },
   { "start", crun_command_start, "start a container" },
   { "state", crun_command_state, "output the state of a container" },
+  { "update", crun_command_update, "update container resource constraints" },
   { NULL, NULL, NULL },
 };
 
@@ -168,10 +172,14 @@ static const char doc[] = "crun - an OCI runtime (crun-compatible, with autoreap
                           "\tfeatures - show the enabled features\n"
                           "\tkill     - send a signal to the container init process\n"
                           "\tlist     - list known containers\n"
+                          "\tpause    - pause all the processes in the container\n"
+                          "\tps       - show the processes in the container\n"
+                          "\tresume   - unpause the processes in the container\n"
                           "\trun      - run a container\n"
                           "\tspec     - generate a configuration file\n"
                           "\tstart    - start a container\n"
-                          "\tstate    - output the state of a container\n";
+                          "\tstate    - output the state of a container\n"
+                          "\tupdate   - update container resource constraints\n";
 
 static int command_index;
 
