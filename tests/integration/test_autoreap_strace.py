@@ -113,20 +113,52 @@ def run_traced(runtime, bundle, strace_bin, annotation, workdir):
     return runtime_pid, traces, hook_pid, clones
 
 
-def check_hook_clones(hook_pid, clones, runtime_pid, want_autoreap_flag):
+CREATE_RE = re.compile(r"^(clone3?|fork|vfork)\((?P<args>.*)\)\s+=\s+(?P<ret>\d+)(?: /\* (?P<hostpid>\d+)[^*]*\*/)?")
+
+
+def creators(traces):
+    """{child pid: (creator pid, syscall line)} for every process created."""
+    res = {}
+    for pid, lines in traces.items():
+        for l in lines:
+            m = CREATE_RE.match(l)
+            if m:
+                res[int(m.group("hostpid") or m.group("ret"))] = (pid, l)
+    return res
+
+
+def spawned_by(hp, stage, runtime_pid, traces, clones):
+    """The clone3 call of the runtime (or the init) that started a hook:
+    the hook itself, or a waiter that never execs and forks the hook (the
+    spawner's answer to execve resetting the exit signal to SIGCHLD)."""
+    # the container's init: created by the runtime with new namespaces
+    inits = {c[3] for c in clones if c[0] == runtime_pid and any(str(f).startswith("CLONE_NEW") for f in c[1])}
+    made = [c for c in clones if c[3] == hp]
+    if made and (made[0][0] == runtime_pid or made[0][0] in inits):
+        return made[0], None
+    cr = creators(traces).get(hp)
+    assert cr, "%s hook (pid %d): no creating call in the trace" % (stage, hp)
+    waiter = cr[0]
+    assert not any(l.startswith("execve(") for l in traces.get(waiter, [])), (
+        "%s hook created by pid %d, which is neither the runtime nor a waiter: %s" % (stage, waiter, cr[1]))
+    made = [c for c in clones if c[3] == waiter]
+    assert len(made) == 1, "%s hook's waiter (pid %d) was not created by clone3: %s" % (stage, waiter, made)
+    return made[0], waiter
+
+
+def check_hook_clones(hook_pid, clones, runtime_pid, want_autoreap_flag, traces):
     for stage, hp in hook_pid.items():
-        made = [c for c in clones if c[3] == hp]
-        assert len(made) == 1, "%s hook (pid %d) was not created by clone3: %s" % (stage, hp, made)
-        caller, fs, sig, _, _, line = made[0]
-        assert sig == "0", "%s hook: exit_signal %s: %s" % (stage, sig, line)
-        assert "CLONE_PIDFD" in fs, "%s hook without CLONE_PIDFD: %s" % (stage, line)
+        (caller, fs, sig, _, _, line), waiter = spawned_by(hp, stage, runtime_pid, traces, clones)
+        what = "%s hook%s" % (stage, " (through waiter %d)" % waiter if waiter else "")
+        assert sig == "0", "%s: exit_signal %s: %s" % (what, sig, line)
+        assert "CLONE_PIDFD" in fs, "%s without CLONE_PIDFD: %s" % (what, line)
         assert "CLONE_THREAD" not in fs and "CLONE_PARENT" not in fs, line
-        assert has_autoreap(fs) == want_autoreap_flag, "%s hook: CLONE_AUTOREAP %s expected: %s" % (
-            stage, "" if want_autoreap_flag else "not", line)
+        assert has_autoreap(fs) == want_autoreap_flag, "%s: CLONE_AUTOREAP %s expected: %s" % (
+            what, "" if want_autoreap_flag else "not", line)
         if stage in ("createContainer", "startContainer"):
-            assert caller != runtime_pid, "%s hook spawned by the runtime, not the container's init" % stage
+            assert caller != runtime_pid, "%s spawned by the runtime, not the container's init" % what
         else:
-            assert caller == runtime_pid, "%s hook spawned by pid %d, not the runtime" % (stage, caller)
+            assert caller == runtime_pid, "%s spawned by pid %d, not the runtime" % (what, caller)
 
 
 def check_runtime_signals(runtime_pid, traces):
@@ -153,7 +185,7 @@ def test_strace_with_annotation(runtime, bundle, strace_bin, workdir):
     if not kernel_has_it:
         for a in attempts:
             assert "EINVAL" in a[4], "the refused attempt: %s" % a[5]
-    check_hook_clones(hook_pid, clones, runtime_pid, kernel_has_it)
+    check_hook_clones(hook_pid, clones, runtime_pid, kernel_has_it, traces)
     check_runtime_signals(runtime_pid, traces)
 
 
@@ -161,7 +193,7 @@ def test_strace_without_annotation(runtime, bundle, strace_bin, workdir):
     runtime_pid, traces, hook_pid, clones = run_traced(runtime, bundle, strace_bin, None, workdir)
     attempts = [c[5] for c in clones if has_autoreap(c[1])]
     assert not attempts, "CLONE_AUTOREAP tried without the annotation: %s" % attempts
-    check_hook_clones(hook_pid, clones, runtime_pid, False)
+    check_hook_clones(hook_pid, clones, runtime_pid, False, traces)
     check_runtime_signals(runtime_pid, traces)
 
 
