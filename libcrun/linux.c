@@ -118,6 +118,49 @@ write_sysctls (const struct oci_config *config, libcrun_error_t *err)
   return 0;
 }
 
+/* Nested user namespaces.  A seccomp filter cannot tell clone3's flags
+ * apart (they are in a struct it cannot read), so a profile that lets clone3
+ * through for CLONE_AUTOREAP also lets CLONE_NEWUSER through.  When the
+ * container has its own user namespace, the kernel can refuse nesting
+ * without any race: the user.max_user_namespaces limit is per user
+ * namespace, and 0 there makes clone3, clone and unshare with CLONE_NEWUSER
+ * fail with ENOSPC.  We set it when the container has a seccomp profile and
+ * no CAP_SYS_ADMIN in its bounding set (the case where profiles refuse
+ * nesting), unless the config sets that sysctl itself.  Raising it again
+ * needs CAP_SYS_RESOURCE in the container's namespace and a writable
+ * /proc/sys. */
+static bool
+wants_nested_userns_limit (const struct oci_config *config)
+{
+  const struct oci_namespace *uns = oci_config_namespace (config, CLONE_NEWUSER);
+  const struct oci_linux *l = config->linux_cfg;
+  const struct oci_capabilities *caps = config->process ? config->process->capabilities : NULL;
+  size_t i;
+
+  if (uns == NULL || uns->path != NULL || l == NULL || l->seccomp == NULL)
+    return false;
+  for (i = 0; l->sysctl && i < l->n_sysctl; i++)
+    if (strcmp (l->sysctl[i].key, "user.max_user_namespaces") == 0)
+      return false;
+  for (i = 0; caps && caps->bounding && caps->bounding[i]; i++)
+    if (strcmp (caps->bounding[i], "CAP_SYS_ADMIN") == 0)
+      return false;
+  return true;
+}
+
+static int
+limit_nested_userns (const struct oci_config *config, libcrun_error_t *err)
+{
+  if (!wants_nested_userns_limit (config))
+    return 0;
+  if (write_file ("/proc/sys/user/max_user_namespaces", "0", 1, 0644, err) < 0)
+    return libcrun_error_wrap (err, "refuse nested user namespaces in the container");
+  libcrun_debug ("user.max_user_namespaces=0 in the container's user namespace: clone3 is "
+                 "allowed by its seccomp profile, nested user namespaces are refused by the "
+                 "kernel");
+  return 0;
+}
+
 static int
 write_time_offsets (const struct oci_linux *l, libcrun_error_t *err)
 {
@@ -355,7 +398,7 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
       if (setdomainname (config->domainname, strlen (config->domainname)) < 0)
         return libcrun_make_error (err, errno, "set the domainname `%s`", config->domainname);
     }
-  if (write_sysctls (config, err) < 0)
+  if (write_sysctls (config, err) < 0 || limit_nested_userns (config, err) < 0)
     return -1;
 
   if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
