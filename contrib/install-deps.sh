@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential autoconf automake libtool pkg-config
-  libseccomp-dev libyajl-dev libcap-dev
+  libseccomp-dev libyajl-dev libcap-dev libsystemd-dev
   busybox-static python3-pytest strace iproute2 uidmap
   crun runc
 )

@@ -1,5 +1,6 @@
 #include "container.h"
 #include "cgroup.h"
+#include "cgroup_systemd.h"
 #include "config.h"
 #include "hooks.h"
 #include "linux.h"
@@ -206,6 +207,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   cleanup_free char *start_fifo_path = NULL;
   enum libcrun_autoreap_mode autoreap;
   struct libcrun_cgroup *cgroup = NULL;
+  cleanup_free char *systemd_slice = NULL, *systemd_unit = NULL;
   size_t config_len = 0;
   bool state_created = false;
   int ret = -1;
@@ -260,7 +262,12 @@ libcrun_container_create (const struct libcrun_create_options *o,
       goto out;
     }
 
-  if (!o->cgroups_disabled
+  if (o->systemd_cgroup
+      && libcrun_systemd_unit_names (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
+                                     o->id, &systemd_slice, &systemd_unit, err)
+             < 0)
+    goto out;
+  if (!o->cgroups_disabled && !o->systemd_cgroup
       && libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
                                 &cgroup, err)
              < 0)
@@ -275,6 +282,9 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.start_fifo = start_fifo_path;
   io.hooks = &hooks;
   io.cgroup = cgroup;
+  io.systemd_slice = systemd_slice;
+  io.systemd_unit = systemd_unit;
+  io.systemd_cgroup = &cgroup;
   io.before_pivot = run_runtime_create_hooks;
   io.before_pivot_arg = &bp;
   io.config = config;
@@ -300,6 +310,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.detached = o->detach;
   st.autoreap = (int)autoreap;
   st.cgroup_path = cgroup ? xstrdup (cgroup->path) : NULL;
+  st.systemd_unit = xstrdup (systemd_unit);
   fill_state_annotations (&st, config);
   ret = libcrun_state_write (dirfd, &st, err);
   st.id = NULL;
@@ -319,6 +330,15 @@ out:
   if (ret < 0)
     {
       libcrun_linux_kill_init (&init);
+      if (systemd_unit && cgroup)
+        {
+          libcrun_error_t e2 = NULL;
+          if (libcrun_systemd_stop (systemd_unit, &e2) < 0)
+            {
+              libcrun_warning ("cleanup: %s", e2->msg);
+              libcrun_error_release (&e2);
+            }
+        }
       if (cgroup)
         {
           libcrun_error_t e2 = NULL;
@@ -446,6 +466,11 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
           wait_pidfd_exit (pidfd, 10000);
           close (pidfd);
         }
+    }
+  if (st->systemd_unit && libcrun_systemd_stop (st->systemd_unit, &e2) < 0)
+    {
+      libcrun_warning ("stop the scope of container `%s`: %s", st->id, e2->msg);
+      libcrun_error_release (&e2);
     }
   if (st->cgroup_path)
     {

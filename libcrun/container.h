@@ -22,6 +22,7 @@ struct libcrun_create_options
   bool no_new_keyring;
   bool detach;           /* remembered in the state (run --detach / create) */
   bool cgroups_disabled; /* --cgroup-manager=disabled: stay in the caller's cgroup */
+  bool systemd_cgroup;   /* --cgroup-manager=systemd: a transient scope unit */
 };
 
 /* The init of a container created by this process, for a foreground run. */

@@ -1,5 +1,6 @@
 #include "linux.h"
 #include "hooks.h"
+#include "cgroup_systemd.h"
 #include "log.h"
 #include "mount.h"
 #include "security.h"
@@ -846,6 +847,19 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
 
+  if (o->systemd_unit)
+    {
+      cleanup_free char *path = NULL;
+      if (libcrun_systemd_enter (o->systemd_slice, o->systemd_unit, h->pid, &path, err) < 0
+          || libcrun_cgroup_load (path, o->systemd_cgroup, err) < 0)
+        goto fail;
+      /* Delegate=yes: the resources are ours to write, as with cgroupfs. */
+      if (l && libcrun_cgroup_apply_resources (*o->systemd_cgroup, l->resources, err) < 0)
+        {
+          libcrun_error_wrap (err, "`linux.resources`");
+          goto fail;
+        }
+    }
   if (o->cgroup)
     {
       if (libcrun_cgroup_enter (o->cgroup, h->pid, err) < 0)

@@ -41,6 +41,11 @@ struct libcrun_init_options
   /* The container's cgroup (NULL: no cgroup manager): the init is moved
    * there, with linux.resources applied, before it does anything else. */
   const struct libcrun_cgroup *cgroup;
+  /* With the systemd manager: the scope unit to create for the init; the
+   * scope's cgroup is returned in *systemd_cgroup (owned by the caller). */
+  const char *systemd_slice;
+  const char *systemd_unit;
+  struct libcrun_cgroup **systemd_cgroup;
   /* Called in the runtime when the init's mounts are done and it waits
    * before pivot_root: runs prestart and createRuntime hooks. */
   int (*before_pivot) (void *arg, pid_t pid, libcrun_error_t *err);

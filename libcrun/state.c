@@ -155,6 +155,8 @@ libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t 
   yajl_gen_integer (g, st->autoreap);
   if (st->cgroup_path)
     gen_kv_string (g, "cgroup_path", st->cgroup_path);
+  if (st->systemd_unit)
+    gen_kv_string (g, "systemd_unit", st->systemd_unit);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
   json = gen_finish (g);
@@ -209,6 +211,7 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
   st->owner = tree_string (root, "owner");
   st->autoreap = (int)tree_integer (root, "autoreap");
   st->cgroup_path = tree_string (root, "cgroup_path");
+  st->systemd_unit = tree_string (root, "systemd_unit");
   det = yajl_tree_get (root, det_path, yajl_t_any);
   st->detached = det && YAJL_IS_TRUE (det);
   ann = yajl_tree_get (root, ann_path, yajl_t_object);
@@ -239,6 +242,7 @@ libcrun_state_free (struct libcrun_state *st)
   free (st->created);
   free (st->owner);
   free (st->cgroup_path);
+  free (st->systemd_unit);
   for (i = 0; i < st->n_annotations; i++)
     {
       free (st->annotations[i].key);

@@ -30,7 +30,8 @@ struct libcrun_state
   char *owner;
   bool detached;
   int autoreap;      /* enum libcrun_autoreap_mode value (hooks.h) */
-  char *cgroup_path; /* the container's cgroup, NULL with no cgroup manager */
+  char *cgroup_path;  /* the container's cgroup, NULL with no cgroup manager */
+  char *systemd_unit; /* its scope unit with the systemd manager, else NULL */
   struct oci_kv *annotations;
   size_t n_annotations;
 };

@@ -70,6 +70,7 @@ crun_create_args_finish (struct crun_create_args *a)
   const char *listen = getenv ("LISTEN_FDS");
   a->o.state_root = crun_options.root;
   a->o.cgroups_disabled = strcmp (crun_options.cgroup_manager, "disabled") == 0;
+  a->o.systemd_cgroup = strcmp (crun_options.cgroup_manager, "systemd") == 0;
   a->o.id = a->id;
   /* Socket activation: systemd's LISTEN_FDS fds follow the preserved ones. */
   if (listen)

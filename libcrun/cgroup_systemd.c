@@ -1,0 +1,193 @@
+#include "cgroup_systemd.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+bool
+libcrun_systemd_booted (void)
+{
+  return access ("/run/systemd/system", F_OK) == 0;
+}
+
+/* Unit name characters systemd accepts without escaping. */
+static bool
+valid_unit_part (const char *s)
+{
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || strchr ("-_.:@\\", *s)))
+      return false;
+  return true;
+}
+
+int
+libcrun_systemd_unit_names (const char *cgroups_path, const char *id, char **slice, char **unit,
+                            libcrun_error_t *err)
+{
+  cleanup_free char *copy = NULL;
+  char *prefix, *name;
+
+  if (cgroups_path == NULL || cgroups_path[0] == '\0')
+    {
+      *slice = xstrdup ("machine.slice");
+      *unit = xasprintf ("crun-%s.scope", id);
+      return 0;
+    }
+  copy = xstrdup (cgroups_path);
+  prefix = strchr (copy, ':');
+  name = prefix ? strchr (prefix + 1, ':') : NULL;
+  if (prefix == NULL || name == NULL || strchr (name + 1, ':') != NULL)
+    return libcrun_make_error (err, 0,
+                               "`linux.cgroupsPath` `%s`: the systemd cgroup manager expects "
+                               "`slice:prefix:name`",
+                               cgroups_path);
+  *prefix++ = '\0';
+  *name++ = '\0';
+  if (*name == '\0' || !valid_unit_part (copy) || !valid_unit_part (prefix)
+      || !valid_unit_part (name))
+    return libcrun_make_error (err, 0,
+                               "`linux.cgroupsPath` `%s`: invalid characters or empty name for a "
+                               "systemd unit",
+                               cgroups_path);
+  if (*copy && strlen (copy) > 6 && strcmp (copy + strlen (copy) - 6, ".slice") != 0)
+    return libcrun_make_error (err, 0, "`linux.cgroupsPath` `%s`: `%s` is not a slice name",
+                               cgroups_path, copy);
+  *slice = xstrdup (*copy ? copy : "machine.slice");
+  *unit = *prefix ? xasprintf ("%s-%s.scope", prefix, name) : xasprintf ("%s.scope", name);
+  return 0;
+}
+
+static int
+bus_error (libcrun_error_t *err, int r, sd_bus_error *e, const char *what)
+{
+  int ret
+      = libcrun_make_error (err, -r, "systemd: %s%s%s", what, sd_bus_error_is_set (e) ? ": " : "",
+                            sd_bus_error_is_set (e) ? e->message : "");
+  sd_bus_error_free (e);
+  return ret;
+}
+
+/* The cgroup of pid if it lies in unit (the v2 "0::" line, else the
+ * name=systemd one); NULL if not (yet). */
+static char *
+cgroup_of_in_unit (pid_t pid, const char *unit)
+{
+  char path[64];
+  cleanup_free char *buf = NULL;
+  libcrun_error_t err = NULL;
+  char *line, *save = NULL, *found = NULL;
+
+  snprintf (path, sizeof (path), "/proc/%d/cgroup", pid);
+  if (read_all_file (path, &buf, NULL, &err) < 0)
+    {
+      libcrun_error_release (&err);
+      return NULL;
+    }
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *p = strrchr (line, ':');
+      const char *base;
+      if (p == NULL)
+        continue;
+      p++;
+      base = strrchr (p, '/');
+      if (base == NULL || strcmp (base + 1, unit) != 0)
+        continue;
+      if (strncmp (line, "0::", 3) == 0 || strstr (line, ":name=systemd:") != NULL)
+        {
+          free (found);
+          found = xstrdup (p);
+          if (strncmp (line, "0::", 3) == 0)
+            break;
+        }
+    }
+  return found;
+}
+
+int
+libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cgroup_path,
+                       libcrun_error_t *err)
+{
+  sd_bus *bus = NULL;
+  sd_bus_message *m = NULL, *reply = NULL;
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  struct timespec ts = { 0, 10 * 1000 * 1000 };
+  int r, i;
+
+  if (!libcrun_systemd_booted ())
+    return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
+  r = sd_bus_open_system (&bus);
+  if (r < 0)
+    return bus_error (err, r, &e, "connect to the system bus");
+  r = sd_bus_message_new_method_call (bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                      "StartTransientUnit");
+  if (r >= 0)
+    r = sd_bus_message_append (m, "ss", unit, "fail");
+  if (r >= 0)
+    r = sd_bus_message_open_container (m, 'a', "(sv)");
+  if (r >= 0)
+    r = sd_bus_message_append (m, "(sv)(sv)(sv)(sv)", "Description", "s", "crun container", "Slice",
+                               "s", slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t)pid);
+  if (r >= 0)
+    r = sd_bus_message_close_container (m);
+  if (r >= 0)
+    r = sd_bus_message_append (m, "a(sa(sv))", 0);
+  if (r >= 0)
+    r = sd_bus_call (bus, m, 0, &e, &reply);
+  sd_bus_message_unref (m);
+  sd_bus_message_unref (reply);
+  sd_bus_flush_close_unref (bus);
+  if (r < 0)
+    return bus_error (err, r, &e, "StartTransientUnit");
+
+  /* The job runs asynchronously: the move is done when /proc says so. */
+  for (i = 0; i < 500; i++)
+    {
+      char *p = cgroup_of_in_unit (pid, unit);
+      if (p)
+        {
+          *cgroup_path = p;
+          return 0;
+        }
+      nanosleep (&ts, NULL);
+    }
+  return libcrun_make_error (err, ETIMEDOUT, "systemd: process %d did not appear in `%s`", pid,
+                             unit);
+}
+
+int
+libcrun_systemd_stop (const char *unit, libcrun_error_t *err)
+{
+  sd_bus *bus = NULL;
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  sd_bus_message *reply = NULL;
+  int r;
+
+  if (!libcrun_systemd_booted ())
+    return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
+  r = sd_bus_open_system (&bus);
+  if (r < 0)
+    return bus_error (err, r, &e, "connect to the system bus");
+  r = sd_bus_call_method (bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, &reply,
+                          "ss", unit, "replace");
+  sd_bus_message_unref (reply);
+  sd_bus_flush_close_unref (bus);
+  if (r < 0 && sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
+    {
+      sd_bus_error_free (&e);
+      return 0;
+    }
+  if (r < 0)
+    return bus_error (err, r, &e, "StopUnit");
+  return 0;
+}
