@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include "config.h"
+#include "security.h"
 #include "utils.h"
 
 #include <ctype.h>
@@ -88,43 +89,7 @@ oci_hook_stage_name (enum oci_hook_stage stage)
   return hook_stage_names[stage];
 }
 
-/* Every resource getrlimit(2) documents.  RLIMIT_RTTIME is missing from some
- * old headers; its number has been stable since Linux 2.6.25. */
-#ifndef RLIMIT_RTTIME
-#define RLIMIT_RTTIME 15
-#endif
-static const struct
-{
-  const char *name;
-  int resource;
-} rlimit_names[] = {
-  { "RLIMIT_AS", RLIMIT_AS },
-  { "RLIMIT_CORE", RLIMIT_CORE },
-  { "RLIMIT_CPU", RLIMIT_CPU },
-  { "RLIMIT_DATA", RLIMIT_DATA },
-  { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-  { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-  { "RLIMIT_NICE", RLIMIT_NICE },
-  { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-  { "RLIMIT_NPROC", RLIMIT_NPROC },
-  { "RLIMIT_RSS", RLIMIT_RSS },
-  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-  { "RLIMIT_STACK", RLIMIT_STACK },
-};
-
-static int
-rlimit_resource_from_name (const char *name)
-{
-  size_t i;
-  for (i = 0; i < sizeof (rlimit_names) / sizeof (rlimit_names[0]); i++)
-    if (strcmp (rlimit_names[i].name, name) == 0)
-      return rlimit_names[i].resource;
-  return -1;
-}
+/* rlimit names are resolved by libcrun_rlimit_from_name (security.c). */
 
 /* ------------------------------------------------------------------------ */
 /* Parser state: origin, error slot and the JSON path being read            */
@@ -643,7 +608,7 @@ parse_rlimit (struct parser *p, yajl_val obj, struct oci_rlimit *r, const struct
   ret = get_string (p, obj, "type", true, &r->type);
   if (ret < 0)
     return ret;
-  r->resource = rlimit_resource_from_name (r->type);
+  r->resource = libcrun_rlimit_from_name (r->type);
   mark = path_enter_key (p, "type");
   if (r->resource < 0)
     ret = fail (p, "unknown rlimit `%s`", r->type);

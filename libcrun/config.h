@@ -62,7 +62,7 @@ struct oci_process
   struct oci_user user;
   char **args; /* at least one element (checked by the parser) */
   char **env;
-  char *cwd; /* absolute (checked) */
+  char *cwd;                             /* absolute (checked) */
   struct oci_capabilities *capabilities; /* NULL when absent */
   struct oci_rlimit *rlimits;
   size_t n_rlimits;

@@ -398,20 +398,6 @@ libcrun_container_read_state (const char *root, const char *id, struct libcrun_s
   return 0;
 }
 
-/* The config the container was created from (the copy in its state). */
-static int
-load_state_config (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
-{
-  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
-  cleanup_free char *json = NULL;
-  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
-  if (fd < 0)
-    return libcrun_make_error (err, errno, "open the %s", origin);
-  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
-    return -1;
-  return libcrun_config_load_string (json, origin, out, err);
-}
-
 /* Run a stage's hooks for an existing container with its stored settings. */
 static int
 run_state_hooks (const struct oci_config *config, const struct libcrun_state *st,
@@ -484,7 +470,7 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
         }
       libcrun_cgroup_free (cg);
     }
-  if (load_state_config (dirfd, st->id, &config, &e2) < 0)
+  if (libcrun_state_load_config (dirfd, st->id, &config, &e2) < 0)
     {
       libcrun_warning ("poststop hooks of container `%s` not run: %s", st->id, e2->msg);
       libcrun_error_release (&e2);
@@ -571,7 +557,7 @@ libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
       return libcrun_make_error (err, 0, "container `%s` is not in created state (it is %s)", id,
                                  status);
     }
-  if (load_state_config (dirfd, id, &config, err) < 0)
+  if (libcrun_state_load_config (dirfd, id, &config, err) < 0)
     goto out;
 
   /* Open the report channel before releasing the init: a fifo's data is

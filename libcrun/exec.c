@@ -304,19 +304,6 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
   return 0;
 }
 
-static int
-load_config_of (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
-{
-  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
-  cleanup_free char *json = NULL;
-  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
-  if (fd < 0)
-    return libcrun_make_error (err, errno, "open the %s", origin);
-  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
-    return -1;
-  return libcrun_config_load_string (json, origin, out, err);
-}
-
 int
 libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_container_handle *h,
                         libcrun_error_t *err)
@@ -352,7 +339,8 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
       libcrun_make_error (err, 0, "container `%s` is not running", o->id);
       goto out;
     }
-  if (load_config_of (dirfd, o->id, &config, err) < 0 || build_process (o, config, err) < 0)
+  if (libcrun_state_load_config (dirfd, o->id, &config, err) < 0
+      || build_process (o, config, err) < 0)
     goto out;
   if (config->linux_cfg && config->linux_cfg->seccomp
       && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)

@@ -1,4 +1,5 @@
 #include "hooks.h"
+#include "json.h"
 #include "log.h"
 #include "spawn.h"
 #include "utils.h"
@@ -168,48 +169,35 @@ libcrun_run_hooks (const struct oci_hook *hooks, size_t n, enum oci_hook_stage s
   return 0;
 }
 
-static void
-gen_str (yajl_gen g, const char *s)
-{
-  yajl_gen_string (g, (const unsigned char *)s, strlen (s));
-}
-
 char *
 libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
                          const struct oci_kv *annotations, size_t n)
 {
   yajl_gen g = yajl_gen_alloc (NULL);
-  const unsigned char *buf;
-  size_t len, i;
-  char *out;
+  size_t i;
 
   yajl_gen_map_open (g);
-  gen_str (g, "ociVersion");
-  gen_str (g, "1.2.0");
-  gen_str (g, "id");
-  gen_str (g, id);
-  gen_str (g, "status");
-  gen_str (g, status);
+  json_string (g, "ociVersion");
+  json_string (g, "1.2.0");
+  json_string (g, "id");
+  json_string (g, id);
+  json_string (g, "status");
+  json_string (g, status);
   if (pid > 0)
     {
-      gen_str (g, "pid");
+      json_string (g, "pid");
       yajl_gen_integer (g, pid);
     }
-  gen_str (g, "bundle");
-  gen_str (g, bundle);
-  gen_str (g, "annotations");
+  json_string (g, "bundle");
+  json_string (g, bundle);
+  json_string (g, "annotations");
   yajl_gen_map_open (g);
   for (i = 0; i < n; i++)
     {
-      gen_str (g, annotations[i].key);
-      gen_str (g, annotations[i].value);
+      json_string (g, annotations[i].key);
+      json_string (g, annotations[i].value);
     }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
-  yajl_gen_get_buf (g, &buf, &len);
-  out = xmalloc (len + 1);
-  memcpy (out, buf, len);
-  out[len] = '\0';
-  yajl_gen_free (g);
-  return out;
+  return json_gen_finish (g);
 }

@@ -1,4 +1,5 @@
 #include "state.h"
+#include "json.h"
 #include "utils.h"
 
 #include <ctype.h>
@@ -96,41 +97,14 @@ libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
 }
 
 static void
-gen_string (yajl_gen g, const char *s)
-{
-  yajl_gen_string (g, (const unsigned char *)s, strlen (s));
-}
-
-static void
-gen_kv_string (yajl_gen g, const char *k, const char *v)
-{
-  gen_string (g, k);
-  gen_string (g, v ? v : "");
-}
-
-static void
 gen_annotations (yajl_gen g, const struct oci_kv *kv, size_t n)
 {
   size_t i;
-  gen_string (g, "annotations");
+  json_string (g, "annotations");
   yajl_gen_map_open (g);
   for (i = 0; i < n; i++)
-    gen_kv_string (g, kv[i].key, kv[i].value);
+    json_kv_string (g, kv[i].key, kv[i].value);
   yajl_gen_map_close (g);
-}
-
-static char *
-gen_finish (yajl_gen g)
-{
-  const unsigned char *buf;
-  size_t len;
-  char *out;
-  yajl_gen_get_buf (g, &buf, &len);
-  out = xmalloc (len + 1);
-  memcpy (out, buf, len);
-  out[len] = '\0';
-  yajl_gen_free (g);
-  return out;
 }
 
 int
@@ -140,26 +114,26 @@ libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t 
   cleanup_free char *json = NULL;
 
   yajl_gen_map_open (g);
-  gen_kv_string (g, "id", st->id);
-  gen_string (g, "pid");
+  json_kv_string (g, "id", st->id);
+  json_string (g, "pid");
   yajl_gen_integer (g, st->pid);
-  gen_string (g, "start_time");
+  json_string (g, "start_time");
   yajl_gen_integer (g, (long long)st->start_time);
-  gen_kv_string (g, "bundle", st->bundle);
-  gen_kv_string (g, "rootfs", st->rootfs);
-  gen_kv_string (g, "created", st->created);
-  gen_kv_string (g, "owner", st->owner);
-  gen_string (g, "detached");
+  json_kv_string (g, "bundle", st->bundle);
+  json_kv_string (g, "rootfs", st->rootfs);
+  json_kv_string (g, "created", st->created);
+  json_kv_string (g, "owner", st->owner);
+  json_string (g, "detached");
   yajl_gen_bool (g, st->detached);
-  gen_string (g, "autoreap");
+  json_string (g, "autoreap");
   yajl_gen_integer (g, st->autoreap);
   if (st->cgroup_path)
-    gen_kv_string (g, "cgroup_path", st->cgroup_path);
+    json_kv_string (g, "cgroup_path", st->cgroup_path);
   if (st->systemd_unit)
-    gen_kv_string (g, "systemd_unit", st->systemd_unit);
+    json_kv_string (g, "systemd_unit", st->systemd_unit);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
-  json = gen_finish (g);
+  json = json_gen_finish (g);
 
   if (write_file_atomic_at (dirfd, STATUS_FILE, json, strlen (json), err) < 0)
     return libcrun_error_wrap (err, "write the state of container `%s`", st->id);
@@ -250,6 +224,19 @@ libcrun_state_free (struct libcrun_state *st)
     }
   free (st->annotations);
   memset (st, 0, sizeof (*st));
+}
+
+int
+libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open the %s", origin);
+  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
+    return -1;
+  return libcrun_config_load_string (json, origin, out, err);
 }
 
 int
@@ -377,17 +364,17 @@ libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool 
       yajl_gen_config (g, yajl_gen_indent_string, "  ");
     }
   yajl_gen_map_open (g);
-  gen_kv_string (g, "ociVersion", "1.0.0");
-  gen_kv_string (g, "id", st->id);
-  gen_string (g, "pid");
+  json_kv_string (g, "ociVersion", "1.0.0");
+  json_kv_string (g, "id", st->id);
+  json_string (g, "pid");
   yajl_gen_integer (g, strcmp (status, "stopped") == 0 ? 0 : st->pid);
-  gen_kv_string (g, "status", status);
-  gen_kv_string (g, "bundle", st->bundle);
-  gen_kv_string (g, "rootfs", st->rootfs);
-  gen_kv_string (g, "created", st->created);
-  gen_kv_string (g, "owner", st->owner);
+  json_kv_string (g, "status", status);
+  json_kv_string (g, "bundle", st->bundle);
+  json_kv_string (g, "rootfs", st->rootfs);
+  json_kv_string (g, "created", st->created);
+  json_kv_string (g, "owner", st->owner);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
-  *json = gen_finish (g);
+  *json = json_gen_finish (g);
   return 0;
 }

@@ -29,7 +29,7 @@ struct libcrun_state
   char *created; /* RFC 3339 */
   char *owner;
   bool detached;
-  int autoreap;      /* enum libcrun_autoreap_mode value (hooks.h) */
+  int autoreap;       /* enum libcrun_autoreap_mode value (hooks.h) */
   char *cgroup_path;  /* the container's cgroup, NULL with no cgroup manager */
   char *systemd_unit; /* its scope unit with the systemd manager, else NULL */
   struct oci_kv *annotations;
@@ -50,6 +50,11 @@ int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
 int libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t *err);
 int libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun_error_t *err);
 void libcrun_state_free (struct libcrun_state *st);
+
+/* The config.json the container was created from (its copy in the state
+ * directory). */
+int libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out,
+                               libcrun_error_t *err);
 
 /* Remove <root>/<id> and everything in it. */
 int libcrun_state_remove (const char *root, const char *id, libcrun_error_t *err);

@@ -1,6 +1,7 @@
 /* crun features: the OCI runtime features document (runtime-spec
  * features.md) on stdout. */
 #include "crun.h"
+#include "json.h"
 #include "hooks.h"
 #include "spawn.h"
 
@@ -12,27 +13,21 @@
 #include <yajl/yajl_gen.h>
 
 static void
-gen_key (yajl_gen g, const char *k)
-{
-  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
-}
-
-static void
 gen_strings (yajl_gen g, const char *key, const char *const *v)
 {
-  gen_key (g, key);
+  json_string (g, key);
   yajl_gen_array_open (g);
   for (; *v; v++)
-    gen_key (g, *v);
+    json_string (g, *v);
   yajl_gen_array_close (g);
 }
 
 static void
 gen_enabled (yajl_gen g, const char *key, bool enabled)
 {
-  gen_key (g, key);
+  json_string (g, key);
   yajl_gen_map_open (g);
-  gen_key (g, "enabled");
+  json_string (g, "enabled");
   yajl_gen_bool (g, enabled);
   yajl_gen_map_close (g);
 }
@@ -75,7 +70,7 @@ static void
 gen_capabilities (yajl_gen g)
 {
   cap_value_t c;
-  gen_key (g, "capabilities");
+  json_string (g, "capabilities");
   yajl_gen_array_open (g);
   for (c = 0; c <= CAP_LAST_CAP; c++)
     {
@@ -89,7 +84,7 @@ gen_capabilities (yajl_gen g)
         if (upper[i] >= 'a' && upper[i] <= 'z')
           upper[i] = (char)(upper[i] - 'a' + 'A');
       cap_free (name);
-      gen_key (g, upper);
+      json_string (g, upper);
     }
   yajl_gen_array_close (g);
 }
@@ -113,31 +108,31 @@ crun_command_features (int argc, char **argv)
   yajl_gen_config (g, yajl_gen_beautify, 1);
   yajl_gen_config (g, yajl_gen_indent_string, "    ");
   yajl_gen_map_open (g);
-  gen_key (g, "ociVersionMin");
-  gen_key (g, "1.0.0");
-  gen_key (g, "ociVersionMax");
-  gen_key (g, "1.2.0");
+  json_string (g, "ociVersionMin");
+  json_string (g, "1.0.0");
+  json_string (g, "ociVersionMax");
+  json_string (g, "1.2.0");
   gen_strings (g, "hooks", hooks);
   gen_strings (g, "mountOptions", mount_options);
 
-  gen_key (g, "linux");
+  json_string (g, "linux");
   yajl_gen_map_open (g);
   gen_strings (g, "namespaces", namespaces);
   gen_capabilities (g);
-  gen_key (g, "cgroup");
+  json_string (g, "cgroup");
   yajl_gen_map_open (g);
-  gen_key (g, "v1");
+  json_string (g, "v1");
   yajl_gen_bool (g, 1);
-  gen_key (g, "v2");
+  json_string (g, "v2");
   yajl_gen_bool (g, 1);
-  gen_key (g, "systemd");
+  json_string (g, "systemd");
   yajl_gen_bool (g, 0);
-  gen_key (g, "systemdUser");
+  json_string (g, "systemdUser");
   yajl_gen_bool (g, 0);
   yajl_gen_map_close (g);
-  gen_key (g, "seccomp");
+  json_string (g, "seccomp");
   yajl_gen_map_open (g);
-  gen_key (g, "enabled");
+  json_string (g, "enabled");
   yajl_gen_bool (g, 1);
   gen_strings (g, "actions", seccomp_actions);
   gen_strings (g, "operators", seccomp_operators);
@@ -150,19 +145,19 @@ crun_command_features (int argc, char **argv)
   gen_enabled (g, "intelRdt", false);
   yajl_gen_map_close (g);
 
-  gen_key (g, "annotations");
+  json_string (g, "annotations");
   yajl_gen_map_open (g);
-  gen_key (g, "io.github.seccomp.libseccomp.version");
-  gen_key (g, libseccomp_version);
+  json_string (g, "io.github.seccomp.libseccomp.version");
+  json_string (g, libseccomp_version);
   /* Autoreap mode: the annotation's accepted values, whether this kernel
    * has CLONE_AUTOREAP, and the spawner rung hooks will use here. */
-  gen_key (g, LIBCRUN_ANNOTATION_AUTOREAP);
-  gen_key (g, "1|true|0|false|required");
-  gen_key (g, "run.oci.autoreap.kernel");
-  gen_key (g, rung == LIBCRUN_RUNG_AUTOREAP ? "CLONE_AUTOREAP supported"
-                                            : "CLONE_AUTOREAP not supported");
-  gen_key (g, "run.oci.autoreap.spawner");
-  gen_key (g, libcrun_spawn_rung_name (rung));
+  json_string (g, LIBCRUN_ANNOTATION_AUTOREAP);
+  json_string (g, "1|true|0|false|required");
+  json_string (g, "run.oci.autoreap.kernel");
+  json_string (g, rung == LIBCRUN_RUNG_AUTOREAP ? "CLONE_AUTOREAP supported"
+                                                : "CLONE_AUTOREAP not supported");
+  json_string (g, "run.oci.autoreap.spawner");
+  json_string (g, libcrun_spawn_rung_name (rung));
   yajl_gen_map_close (g);
   gen_strings (g, "potentiallyUnsafeConfigAnnotations", unsafe_annotations);
   yajl_gen_map_close (g);

@@ -1,5 +1,6 @@
 /* crun list [-q] [--format table|json] */
 #include "crun.h"
+#include "json.h"
 
 #include <argp.h>
 #include <stdio.h>
@@ -41,13 +42,6 @@ parse_opt (int key, char *arg, struct argp_state *state)
     default:
       return ARGP_ERR_UNKNOWN;
     }
-}
-
-static void
-gen_str (yajl_gen g, const char *k, const char *v)
-{
-  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
-  yajl_gen_string (g, (const unsigned char *)(v ? v : ""), strlen (v ? v : ""));
 }
 
 int
@@ -92,13 +86,13 @@ crun_command_list (int argc, char **argv)
       else if (a.json)
         {
           yajl_gen_map_open (g);
-          gen_str (g, "id", st.id);
+          json_kv_string (g, "id", st.id);
           yajl_gen_string (g, (const unsigned char *)"pid", 3);
           yajl_gen_integer (g, strcmp (status, "stopped") == 0 ? 0 : st.pid);
-          gen_str (g, "status", status);
-          gen_str (g, "bundle", st.bundle);
-          gen_str (g, "created", st.created);
-          gen_str (g, "owner", st.owner);
+          json_kv_string (g, "status", status);
+          json_kv_string (g, "bundle", st.bundle);
+          json_kv_string (g, "created", st.created);
+          json_kv_string (g, "owner", st.owner);
           yajl_gen_map_close (g);
         }
       else

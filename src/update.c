@@ -2,6 +2,7 @@
  * from --resources (a linux.resources JSON object, "-" for stdin) and/or
  * the individual options, which override the file's values. */
 #include "crun.h"
+#include "json.h"
 
 #include <argp.h>
 #include <ctype.h>
@@ -135,12 +136,6 @@ parse_size (const char *s, long long *out)
   return 0;
 }
 
-static void
-gen_key (yajl_gen g, const char *k)
-{
-  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
-}
-
 /* Emit one section: the file's fields not overridden, then the options'. */
 static int
 gen_section (yajl_gen g, const char *section, yajl_val file, const struct update_args *a)
@@ -155,7 +150,7 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
       any = true;
   if (!any)
     return 0;
-  gen_key (g, section);
+  json_string (g, section);
   yajl_gen_map_open (g);
   for (k = 0; obj && k < YAJL_GET_OBJECT (obj)->len; k++)
     {
@@ -168,9 +163,9 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
           overridden = true;
       if (overridden)
         continue;
-      gen_key (g, key);
+      json_string (g, key);
       if (YAJL_IS_STRING (v))
-        gen_key (g, YAJL_GET_STRING (v));
+        json_string (g, YAJL_GET_STRING (v));
       else if (YAJL_IS_NUMBER (v))
         yajl_gen_number (g, YAJL_GET_NUMBER (v), strlen (YAJL_GET_NUMBER (v)));
       else
@@ -185,9 +180,9 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
       long long v;
       if (!a->values[i] || strcmp (fields[i].section, section) != 0)
         continue;
-      gen_key (g, fields[i].field);
+      json_string (g, fields[i].field);
       if (fields[i].is_string)
-        gen_key (g, a->values[i]);
+        json_string (g, a->values[i]);
       else if (parse_size (a->values[i], &v) == 0)
         yajl_gen_integer (g, v);
       else
