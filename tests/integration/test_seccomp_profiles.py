@@ -247,6 +247,25 @@ def test_probe(runtime, bundle, probe_binary, host_answers, profile, userns):
         assert got["clone3_autoreap"] not in ("ENOSYS", "EPERM")
 
 
+@pytest.mark.parametrize("userns", [True, False], ids=["userns", "no-userns"])
+@pytest.mark.parametrize("profile", PROFILES)
+def test_probe_in_exec(runtime, bundle, probe_binary, host_answers, profile, userns):
+    """`crun exec` processes get the container's filter and the same answers."""
+    install_probe(bundle, probe_binary)
+    if userns:
+        use_userns(bundle)
+    use_profile(bundle, profile)
+    bundle.set_args("sleep", "60")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    r = runtime.cmd("start", cid)
+    assert r.rc == 0, r
+    r = runtime.cmd("exec", cid, "clone3-probe")
+    assert r.rc == 0, r
+    assert_no_seccomp_warning(r)
+    assert parse_probe(r.out) == expected(profile, userns, host_answers), r
+
+
 def test_probe_exact_on_this_host(host_answers):
     """The values the matrix asserts, spelled out for this machine (kernel
     6.18 without CLONE_AUTOREAP, unprivileged user namespaces allowed)."""
