@@ -54,7 +54,6 @@ enum libcrun_spawn_rung
   LIBCRUN_RUNG_CLONE3 = 2,
   LIBCRUN_RUNG_CLONE = 3,
   LIBCRUN_RUNG_PID = 4,
-  LIBCRUN_RUNG_FORK = LIBCRUN_RUNG_CLONE, /* transitional name, to be removed */
 };
 
 /* Value of stdout_fd/stderr_fd meaning "/dev/null". */

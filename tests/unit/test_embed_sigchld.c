@@ -151,7 +151,7 @@ test_hooks_send_no_sigchld (void)
   }
   snapshot_signals (&mask0, &sa0);
   autoreap_options (&ho);
-  tap_check (libcrun_spawn_best_rung () != LIBCRUN_RUNG_FORK
+  tap_check (libcrun_spawn_best_rung () != LIBCRUN_RUNG_CLONE
                  && libcrun_spawn_best_rung () != LIBCRUN_RUNG_PID,
              "autoreap mode must use a clone3 rung here, got %s",
              libcrun_spawn_rung_name (libcrun_spawn_best_rung ()));

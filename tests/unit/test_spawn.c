@@ -20,7 +20,7 @@
 
 /* Rung 3: the rung used when clone3 itself is refused (its name and
  * mechanism have changed over time; its number has not). */
-#define RUNG_NO_CLONE3 ((enum libcrun_spawn_rung)3)
+#define RUNG_NO_CLONE3 LIBCRUN_RUNG_CLONE
 
 /* ------------------------------------------------------------ helpers */
 
