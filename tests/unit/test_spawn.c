@@ -18,8 +18,8 @@
 #include "syscalls.h"
 #include "utils.h"
 
-/* Rung 3: the rung used when clone3 itself is refused (its name and
- * mechanism have changed over time; its number has not). */
+/* Rung 3: the rung used when clone3 itself is refused (legacy clone with
+ * CLONE_PIDFD and exit signal 0). */
 #define RUNG_NO_CLONE3 LIBCRUN_RUNG_CLONE
 
 /* ------------------------------------------------------------ helpers */
