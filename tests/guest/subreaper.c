@@ -3,11 +3,13 @@
  * Become a child subreaper, run CMD and wait for it (and only it), then
  * watch for SECONDS how many zombies are left among our children: processes
  * orphaned under us (e.g. the hooks of a runtime that was SIGKILLed) that
- * exited and that nobody reaped.  Prints "zombies=N" with N at the end of
- * the period and exits 0; it never reaps anything but CMD, on purpose.
+ * exited and that nobody reaped.  At the end of the period prints
+ * "zombies=N" and then "zombie PID COMM" for each, and exits 0; it never
+ * reaps anything but CMD, on purpose.
  * Used inside the qemu guest by tests/kernel/guest-crun.sh. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 /* Children of ours in state Z, from /proc/PID/stat (field 3 state, field
  * 4 ppid; the command name in parentheses may hold spaces). */
 static int
-count_zombies (pid_t self)
+count_zombies (pid_t self, bool print)
 {
   DIR *d = opendir ("/proc");
   struct dirent *de;
@@ -44,7 +46,15 @@ count_zombies (pid_t self)
       fclose (f);
       p = strrchr (buf, ')');
       if (p && sscanf (p + 1, " %c %d", &state, &ppid) == 2 && ppid == self && state == 'Z')
-        n++;
+        {
+          n++;
+          if (print)
+            {
+              char *comm = strchr (buf, '(');
+              *p = '\0';
+              printf ("zombie %s %s\n", de->d_name, comm ? comm + 1 : "?");
+            }
+        }
     }
   closedir (d);
   return n;
@@ -80,9 +90,10 @@ main (int argc, char **argv)
     return 2;
   for (i = 0; i < seconds * 10; i++)
     {
-      z = count_zombies (getpid ());
+      z = count_zombies (getpid (), false);
       usleep (100000);
     }
   printf ("zombies=%d\n", z);
+  count_zombies (getpid (), true);
   return 0;
 }
