@@ -718,7 +718,20 @@ libcrun_container_delete (const char *root, const char *id, bool force, libcrun_
   int ret;
 
   if (dirfd < 0)
-    return -1;
+    {
+      /* Like crun and runc, `delete --force` of a container that does not
+       * exist succeeds: podman runs it after a failed create. */
+      if (force && libcrun_validate_id (id, NULL) == 0)
+        {
+          cleanup_free char *dir = xasprintf ("%s/%s", root, id);
+          if (access (dir, F_OK) < 0 && errno == ENOENT)
+            {
+              libcrun_error_release (err);
+              return 0;
+            }
+        }
+      return -1;
+    }
   if (libcrun_state_read (dirfd, id, &st, err) < 0)
     return -1;
   status = libcrun_state_status (dirfd, &st, &alive);
