@@ -489,6 +489,7 @@ path_is (const char *path, const char *want)
 
 struct mountinfo_entry
 {
+  char *root;       /* unescaped: the path of the mount's root in its filesystem */
   char *mountpoint; /* unescaped */
   char *fstype;
   char *super_opts;
@@ -500,6 +501,7 @@ mountinfo_free (struct mountinfo_entry *v, size_t n)
   size_t i;
   for (i = 0; i < n; i++)
     {
+      free (v[i].root);
       free (v[i].mountpoint);
       free (v[i].fstype);
       free (v[i].super_opts);
@@ -555,6 +557,7 @@ read_mountinfo (struct mountinfo_entry **out, size_t *n_out, libcrun_error_t *er
       if (dash == 0 || dash + 1 >= nf)
         continue;
       v = xrealloc (v, (n + 1) * sizeof (*v));
+      v[n].root = unescape_octal (fields[3]);
       v[n].mountpoint = unescape_octal (fields[4]);
       v[n].fstype = xstrdup (fields[dash + 1]);
       v[n].super_opts = xstrdup (dash + 3 < nf ? fields[dash + 3] : "");
@@ -627,6 +630,56 @@ has_new_netns (const struct oci_config *c)
   return false;
 }
 
+/* The calling process's cgroup in one hierarchy, from the content of
+ * /proc/self/cgroup: the "0::" line for cgroup2, else the line whose
+ * controllers ("cpu,cpuacct", "name=systemd") are all among the superblock
+ * options of the hierarchy's mount.  NULL when no line matches. */
+static bool
+opts_have (const char *opts, const char *item)
+{
+  size_t n = strlen (item);
+  const char *p = opts;
+  while (*p)
+    {
+      size_t len = strcspn (p, ",");
+      if (len == n && strncmp (p, item, n) == 0)
+        return true;
+      p += len;
+      if (*p)
+        p++;
+    }
+  return false;
+}
+
+static char *
+own_cgroup_in (const char *proc_cgroup, bool v2, const char *super_opts)
+{
+  cleanup_free char *copy = xstrdup (proc_cgroup);
+  char *line, *save = NULL;
+
+  for (line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *c1 = strchr (line, ':'), *c2, *tok, *s2 = NULL;
+      bool unified, all = true;
+      if (c1 == NULL || (c2 = strchr (c1 + 1, ':')) == NULL)
+        continue;
+      *c1 = *c2 = '\0';
+      unified = strcmp (line, "0") == 0 && c1 + 1 == c2;
+      if (unified || v2 || c1 + 1 == c2)
+        {
+          if (unified && v2)
+            return xstrdup (c2 + 1);
+          continue;
+        }
+      for (tok = strtok_r (c1 + 1, ",", &s2); tok; tok = strtok_r (NULL, ",", &s2))
+        if (!opts_have (super_opts, tok))
+          all = false;
+      if (all)
+        return xstrdup (c2 + 1);
+    }
+  return NULL;
+}
+
 /* Mount a cgroup view on `dest` (already created as a directory).  */
 static int
 mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcrun_mount_flags *mf,
@@ -640,6 +693,7 @@ mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcru
   size_t n_mi = 0, i;
   cleanup_close int fd = -1;
   cleanup_close int tmpfd = -1;
+  cleanup_free char *proc_cgroup = NULL;
   int ret = -1;
 
   if (resolve_in_root (ctx->rootfd, dest, CREATE_DIR, 0755, &fd, err) < 0)
@@ -678,6 +732,12 @@ mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcru
 
   if (read_mountinfo (&mi, &n_mi, err) < 0)
     return -1;
+  /* Without a cgroup namespace of its own, the process sees its cgroups by
+   * their full path, and a fresh cgroup mount would show the root of each
+   * hierarchy: bind its own cgroup instead, as runc and crun do.  In a cgroup
+   * namespace the paths read "/" and a fresh mount shows the right view. */
+  if (read_all_file ("/proc/self/cgroup", &proc_cgroup, NULL, NULL) < 0)
+    proc_cgroup = NULL;
 
   for (i = 0; i < n_mi; i++)
     {
@@ -731,12 +791,39 @@ mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcru
 
       {
         cleanup_free char *subpath = join_path (dest, name);
+        cleanup_free char *own
+            = proc_cgroup ? own_cgroup_in (proc_cgroup, v2, mi[i].super_opts) : NULL;
+        size_t rootlen = strlen (mi[i].root);
         int r;
 
         if (ctx->use_proc_fd)
           snprintf (st.buf, sizeof (st.buf), "/proc/self/fd/%d", sub);
-        r = mount (v2 ? "cgroup2" : "cgroup", ctx->use_proc_fd ? st.buf : subpath,
-                   v2 ? "cgroup2" : "cgroup", base, v2 ? NULL : data);
+        /* The own cgroup relative to the host's mount of the hierarchy
+         * (whose root is not "/" when the host itself is nested). */
+        if (own && strcmp (mi[i].root, "/") != 0)
+          {
+            if (strncmp (own, mi[i].root, rootlen) == 0
+                && (own[rootlen] == '/' || own[rootlen] == '\0'))
+              memmove (own, own + rootlen, strlen (own + rootlen) + 1);
+            else
+              {
+                free (own);
+                own = NULL;
+              }
+          }
+        if (own && own[0] != '\0' && strcmp (own, "/") != 0)
+          {
+            cleanup_free char *src = join_path (mp, own);
+            r = mount (src, ctx->use_proc_fd ? st.buf : subpath, NULL, MS_BIND | MS_REC, NULL);
+            if (r < 0)
+              {
+                ret = libcrun_make_error (err, errno, "bind cgroup `%s`", src);
+                goto out;
+              }
+          }
+        else
+          r = mount (v2 ? "cgroup2" : "cgroup", ctx->use_proc_fd ? st.buf : subpath,
+                     v2 ? "cgroup2" : "cgroup", base, v2 ? NULL : data);
         if (r < 0 && (errno == EPERM || errno == EBUSY))
           {
             /* Not allowed to mount a hierarchy here (user namespace, no
