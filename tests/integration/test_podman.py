@@ -1,0 +1,436 @@
+"""Podman end to end: Debian's podman 4.3 drives the runtime under test
+(`--runtime $CRUN_BINARY`) through run/exec/top/pause/stop/rm, OCI hooks
+(with run.oci.autoreap) and resource limits.
+
+Everything podman creates lives under one private directory: its
+containers.conf and storage.conf (tests/podman/*.in, through CONTAINERS_CONF
+and CONTAINERS_STORAGE_CONF), graph root, run root, tmp dir, events log,
+network config and hooks.  Networking is off (netns "none"): bridge
+networking would change the host's firewall.  The session fixture removes
+every container and image, the storage (unmounting what podman left mounted),
+the runtime state of podman's containers and the cgroups podman made, also
+when a test fails.  The one thing podman 4.3 writes outside that directory
+that no option moves is the blob info cache of `podman import`
+(/var/lib/containers/cache): it is removed too if the tests created it.
+
+The tests are skipped, with the reason printed, only when podman cannot be
+installed with apt-get.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PODMAN_DIR = os.path.join(REPO, "tests", "podman")
+ROOTFS = os.path.join(REPO, "tests", "build", "rootfs")
+CRUN = os.path.abspath(os.environ.get("CRUN_BINARY", os.path.join(REPO, "crun")))
+IS_RUNC = os.path.basename(CRUN).startswith("runc")
+IMAGE = "localhost/busybox"
+TIMEOUT = 120
+CGROUP_ROOT = "/sys/fs/cgroup"
+BLOB_CACHE = "/var/lib/containers"
+
+
+class Result:
+    def __init__(self, argv, rc, out, err, elapsed):
+        self.argv, self.rc, self.out, self.err, self.elapsed = argv, rc, out, err, elapsed
+
+    def __repr__(self):
+        return "Result(argv=%r, rc=%r, elapsed=%.2fs,\n  out=%r,\n  err=%r)" % (
+            self.argv, self.rc, self.elapsed, self.out, self.err)
+
+
+def _apt_install(pkg):
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends", pkg]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True)
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    return r
+
+
+def _ensure_podman():
+    """Path of podman, installing Debian's package if needed; None (and the
+    reason) if it cannot be had."""
+    if shutil.which("podman") and shutil.which("conmon"):
+        return shutil.which("podman"), None
+    if os.geteuid() != 0:
+        return None, "podman is not installed and installing it needs root"
+    r = _apt_install("podman")
+    if r.returncode != 0 or not shutil.which("podman"):
+        return None, "podman cannot be installed: apt-get install podman: rc %d: %s" % (
+            r.returncode, (r.stderr or r.stdout).strip()[-500:])
+    return shutil.which("podman"), None
+
+
+def _mounts_under(path):
+    res = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp == path or mp.startswith(path + "/"):
+                res.append(mp)
+    return res
+
+
+def _cgroup_hierarchies():
+    try:
+        names = os.listdir(CGROUP_ROOT)
+    except OSError:
+        return []
+    res = [os.path.join(CGROUP_ROOT, n) for n in names
+           if os.path.isdir(os.path.join(CGROUP_ROOT, n)) and not os.path.islink(os.path.join(CGROUP_ROOT, n))]
+    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        res.append(CGROUP_ROOT)  # cgroup v2 only
+    return res
+
+
+def _rmdir_cgroup_tree(path):
+    """rmdir a cgroup and its (empty) children, deepest first."""
+    for dirpath, dirnames, _ in sorted(os.walk(path), key=lambda t: -t[0].count("/")):
+        try:
+            os.rmdir(dirpath)
+        except OSError:
+            pass
+
+
+class Podman:
+    def __init__(self, podman, workdir, driver):
+        self.podman = podman
+        self.dir = workdir
+        self.driver = driver
+        self.hooks_dir = os.path.join(workdir, "hooks.d")
+        self.env = dict(
+            os.environ,
+            CONTAINERS_CONF=os.path.join(workdir, "containers.conf"),
+            CONTAINERS_STORAGE_CONF=os.path.join(workdir, "storage.conf"),
+            CONTAINERS_REGISTRIES_CONF=os.path.join(workdir, "registries.conf"),
+            XDG_RUNTIME_DIR=os.path.join(workdir, "xdg-run"),
+            XDG_CONFIG_HOME=os.path.join(workdir, "xdg-config"),
+            XDG_DATA_HOME=os.path.join(workdir, "xdg-data"),
+        )
+        self.base = [podman, "--root", os.path.join(workdir, "storage"),
+                     "--runroot", os.path.join(workdir, "runroot"),
+                     "--tmpdir", os.path.join(workdir, "tmp"),
+                     "--storage-driver", driver,
+                     "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+                     "--runtime", CRUN]
+        self.seen_ids = set()
+
+    def __call__(self, *args, pre=(), timeout=TIMEOUT, input=None):
+        """podman [pre...] SUBCOMMAND args...: `pre` are global options."""
+        argv = self.base + list(pre) + list(args)
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(argv, env=self.env, capture_output=True, text=True,
+                               timeout=timeout, input=input, stdin=None if input is not None else subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            return Result(argv, "timeout", e.stdout or "", e.stderr or "", time.monotonic() - t0)
+        return Result(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+
+    def ok(self, *args, **kw):
+        r = self(*args, **kw)
+        assert r.rc == 0, r
+        return r
+
+    def container_ids(self):
+        r = self("ps", "-aq", "--no-trunc", timeout=60)
+        ids = r.out.split() if r.rc == 0 else []
+        self.seen_ids.update(ids)
+        return ids
+
+    def inspect(self, name, fmt):
+        return self.ok("inspect", "-f", fmt, name).out.strip()
+
+    def userdata(self, cid):
+        return os.path.join(self.dir, "runroot", "%s-containers" % self.driver, cid, "userdata")
+
+    def hooks(self, template, **subst):
+        """A fresh hooks directory holding tests/podman/TEMPLATE.json.in."""
+        d = tempfile.mkdtemp(prefix="hooks-", dir=self.dir)
+        os.chmod(d, 0o755)
+        with open(os.path.join(PODMAN_DIR, template + ".json.in")) as f:
+            text = f.read().replace("@HOOKS@", PODMAN_DIR)
+        for k, v in subst.items():
+            text = text.replace("@%s@" % k, v)
+        with open(os.path.join(d, template + ".json"), "w") as f:
+            f.write(text)
+        return d
+
+
+def _teardown(pm, before):
+    problems = []
+    # containers, then images and the rest of podman's world
+    ids = pm.container_ids()
+    if ids:
+        r = pm("rm", "-af", "-t", "0", timeout=120)
+        if r.rc != 0:
+            problems.append("podman rm -af: %r" % r)
+    pm("rmi", "-af", timeout=120)
+    r = pm("system", "reset", "-f", timeout=180)
+    if r.rc != 0:
+        problems.append("podman system reset -f: %r" % r)
+    # runtime state of podman's containers (podman uses the runtime's
+    # default --root); `delete --force` of a container that is gone is a no-op
+    for cid in sorted(pm.seen_ids):
+        subprocess.run([CRUN, "delete", "--force", cid], capture_output=True, timeout=60)
+    # overlay and shm mounts left behind would make rmtree fail or recurse
+    # into the image layers: unmount them, deepest first
+    for mp in sorted(_mounts_under(pm.dir), key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+    shutil.rmtree(pm.dir, ignore_errors=True)
+    if os.path.exists(pm.dir):
+        problems.append("could not remove %s" % pm.dir)
+    # cgroups podman made (libpod_parent/{conmon,libpod-ID}) if they were new
+    for h in _cgroup_hierarchies():
+        p = os.path.join(h, "libpod_parent")
+        if p not in before["cgroups"] and os.path.isdir(p):
+            _rmdir_cgroup_tree(p)
+            if os.path.isdir(p):
+                problems.append("cgroup %s is still in use" % p)
+    # the blob info cache of `podman import`
+    if not before["blob_cache_root"]:
+        shutil.rmtree(BLOB_CACHE, ignore_errors=True)
+    elif not before["blob_cache"]:
+        shutil.rmtree(os.path.join(BLOB_CACHE, "cache"), ignore_errors=True)
+    return problems
+
+
+@pytest.fixture(scope="module")
+def podman():
+    path, why = _ensure_podman()
+    if path is None:
+        print("\nSKIP podman tests: %s" % why, file=sys.stderr)
+        pytest.skip(why)
+    if not os.access(CRUN, os.X_OK):
+        pytest.fail("runtime binary %s is missing (build it or set CRUN_BINARY)" % CRUN)
+    subprocess.run([os.path.join(REPO, "tests", "make-rootfs.sh"), ROOTFS], check=True, timeout=300)
+
+    before = {
+        "cgroups": {os.path.join(h, "libpod_parent") for h in _cgroup_hierarchies()
+                    if os.path.isdir(os.path.join(h, "libpod_parent"))},
+        "blob_cache_root": os.path.exists(BLOB_CACHE),
+        "blob_cache": os.path.exists(os.path.join(BLOB_CACHE, "cache")),
+    }
+    workdir = tempfile.mkdtemp(prefix="crun-podman-")
+    os.chmod(workdir, 0o755)
+    driver = os.environ.get("PODMAN_STORAGE_DRIVER", "overlay")
+    pm = Podman(path, workdir, driver)
+    try:
+        for d in ("hooks.d", "net", "tmp", "events", "xdg-config", "xdg-data"):
+            os.makedirs(os.path.join(workdir, d))
+        os.makedirs(pm.env["XDG_RUNTIME_DIR"], mode=0o700)
+        for name in ("containers.conf", "storage.conf"):
+            with open(os.path.join(PODMAN_DIR, name + ".in")) as f:
+                text = f.read().replace("@DIR@", workdir).replace("@DRIVER@", driver)
+            with open(os.path.join(workdir, name), "w") as f:
+                f.write(text)
+        with open(pm.env["CONTAINERS_REGISTRIES_CONF"], "w") as f:
+            f.write("unqualified-search-registries = []\n")
+
+        tar = subprocess.run(["tar", "-C", ROOTFS, "-c", "."], capture_output=True, check=True)
+        r = subprocess.run(pm.base + ["import", "-", IMAGE], input=tar.stdout, env=pm.env,
+                           capture_output=True, timeout=TIMEOUT)
+        assert r.returncode == 0, "podman import: %s" % r.stderr.decode(errors="replace")
+        assert IMAGE in pm.ok("images", "--format", "{{.Repository}}").out
+    except BaseException:
+        _teardown(pm, before)
+        raise
+    yield pm
+    problems = _teardown(pm, before)
+    assert not problems, problems
+
+
+def _names_gone(pm, name):
+    r = pm.ok("ps", "-a", "--format", "{{.Names}}")
+    return name not in r.out.split()
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_run_rm_echo(podman):
+    r = podman("run", "--rm", "--name", "pm-echo", IMAGE, "echo", "hi")
+    assert r.rc == 0 and r.out == "hi\n", r
+    assert _names_gone(podman, "pm-echo")
+
+
+def test_detached_exec_top_pause_stop_rm(podman):
+    name = "pm-detached"
+    r = podman.ok("run", "-d", "--name", name, IMAGE, "sleep", "1000")
+    cid = r.out.strip().splitlines()[-1]
+    podman.seen_ids.add(cid)
+    assert re.fullmatch(r"[0-9a-f]{64}", cid), r
+    assert podman.inspect(name, "{{.State.Status}}") == "running"
+    pid = int(podman.inspect(name, "{{.State.Pid}}"))
+    assert pid > 0 and os.path.exists("/proc/%d" % pid)
+
+    # exec without a terminal: output, exit code, no tty
+    r = podman("exec", name, "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert r.rc == 7 and r.out == "out\n" and "err" in r.err, r
+    r = podman("exec", name, "tty")
+    assert r.rc == 1 and "not a tty" in r.out, r
+    # exec -t: a pty inside the container (podman's stdout is not a tty:
+    # output comes back with \r\n)
+    r = podman("exec", "-t", name, "sh", "-c", "tty; echo $TERM")
+    assert r.rc == 0, r
+    lines = r.out.replace("\r", "").split("\n")
+    assert re.fullmatch(r"/dev/pts/\d+", lines[0]) and lines[1] == "xterm", r
+    # exec as another user in another directory
+    r = podman.ok("exec", "-u", "1000", "-w", "/tmp", name, "sh", "-c", "id -u; pwd")
+    assert r.out == "1000\n/tmp\n", r
+
+    # top: the default format and chosen descriptors
+    r = podman.ok("top", name)
+    head, *rows = r.out.strip().splitlines()
+    assert head.split()[:3] == ["USER", "PID", "PPID"], r
+    assert any(row.split()[1] == "1" and "sleep 1000" in row for row in rows), r
+    r = podman.ok("top", name, "pid", "args")
+    assert any(re.match(r"\s*1\s+sleep 1000", row) for row in r.out.splitlines()[1:]), r
+
+    # pause / unpause: podman's status and the process's state on the host
+    podman.ok("pause", name)
+    assert podman.inspect(name, "{{.State.Status}}") == "paused"
+    with open("/proc/%d/stat" % pid) as f:
+        state = f.read().rsplit(")", 1)[1].split()[0]
+    assert state in ("D", "S"), state  # frozen tasks sleep in the freezer
+    r = podman("exec", name, "true")
+    assert r.rc != 0, r  # podman refuses exec in a paused container
+    podman.ok("unpause", name)
+    assert podman.inspect(name, "{{.State.Status}}") == "running"
+    assert podman.ok("exec", name, "echo", "again").out == "again\n"
+
+    # stop -t 2: sleep as pid 1 ignores SIGTERM, so SIGKILL after 2 s
+    r = podman("stop", "-t", "2", name)
+    assert r.rc == 0 and r.out.strip() == name, r
+    assert 1.5 < r.elapsed < 20, r
+    assert podman.inspect(name, "{{.State.Status}}") == "exited"
+    assert podman.inspect(name, "{{.State.ExitCode}}") == "137"
+    assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+
+    podman.ok("rm", name)
+    assert _names_gone(podman, name)
+    assert not os.path.exists(os.path.join("/run/crun", cid)), "runtime state left for %s" % cid
+    for h in _cgroup_hierarchies():
+        assert not os.path.exists(os.path.join(h, "libpod_parent", "libpod-" + cid)), h
+
+
+def test_stop_graceful(podman):
+    """A container that handles SIGTERM stops with its own exit code."""
+    name = "pm-graceful"
+    cid = podman.ok("run", "-d", "--name", name, IMAGE, "sh", "-c",
+                    "trap 'exit 3' TERM; while :; do sleep 0.1; done").out.strip()
+    podman.seen_ids.add(cid)
+    time.sleep(0.5)
+    r = podman("stop", "-t", "10", name)
+    assert r.rc == 0 and r.elapsed < 8, r
+    assert podman.inspect(name, "{{.State.ExitCode}}") == "3"
+    podman.ok("rm", name)
+
+
+def _oci_log_lines(podman, cid):
+    path = os.path.join(podman.userdata(cid), "oci-log")
+    with open(path) as f:
+        text = f.read()
+    msgs = []
+    for line in text.splitlines():
+        if line.strip():
+            msgs.append(json.loads(line)["msg"])  # podman asks crun for --log-format=json
+    return msgs
+
+
+@pytest.mark.ours_only
+def test_autoreap_hook(podman):
+    out = os.path.join(podman.dir, "autoreap-state.json")
+    hooks = podman.hooks("save-state", OUT=out)
+    hook = os.path.join(PODMAN_DIR, "save-state.sh")
+    name = "pm-autoreap"
+    r = podman("run", "--name", name, "--annotation", "run.oci.autoreap=1", IMAGE, "echo", "hi",
+               pre=("--hooks-dir", hooks, "--runtime-flag", "debug"))
+    assert r.rc == 0 and r.out == "hi\n", r
+    cid = podman.inspect(name, "{{.Id}}")
+    podman.seen_ids.add(cid)
+
+    # the hook ran and got the state of the container being created
+    with open(out) as f:
+        state = json.load(f)
+    assert state["id"] == cid, state
+    assert state["status"] in ("creating", "created"), state
+    assert isinstance(state["pid"], int) and state["pid"] > 0, state
+    assert os.path.realpath(state["bundle"]) == os.path.realpath(
+        os.path.join(podman.dir, "storage", "%s-containers" % podman.driver, cid, "userdata")), state
+    assert state["annotations"]["run.oci.autoreap"] == "1", state
+    assert state["annotations"]["io.container.manager"] == "libpod", state
+    assert state["ociVersion"].startswith("1."), state
+
+    # and the runtime's debug log (podman passes --log-format=json --log
+    # <userdata>/oci-log to a runtime named crun) says it went through the
+    # autoreap spawner
+    msgs = _oci_log_lines(podman, cid)
+    pat = re.compile(r"prestart hook #0 `%s`: pid (\d+), spawner `([a-z0-9-]+)` \(autoreap mode\)$" % re.escape(hook))
+    hits = [m for m in map(pat.search, msgs) if m]
+    assert hits, msgs
+    assert any("prestart hook #0 `%s`: exited with status 0" % hook in m for m in msgs), msgs
+    podman.ok("rm", name)
+
+    # control: without the annotation the hook runs, but not in autoreap mode
+    os.unlink(out)
+    name = "pm-noautoreap"
+    r = podman("run", "--name", name, IMAGE, "true", pre=("--hooks-dir", hooks, "--runtime-flag", "debug"))
+    assert r.rc == 0, r
+    cid = podman.inspect(name, "{{.Id}}")
+    podman.seen_ids.add(cid)
+    assert os.path.exists(out)
+    msgs = _oci_log_lines(podman, cid)
+    lines = [m for m in msgs if m.startswith("prestart hook #0 `%s`: pid" % hook)]
+    assert lines and not any("autoreap mode" in m for m in lines), msgs
+    podman.ok("rm", name)
+
+
+def test_failing_prestart_hook(podman):
+    hooks = podman.hooks("fail-hook")
+    hook = os.path.join(PODMAN_DIR, "fail-hook.sh")
+    name = "pm-failhook"
+    r = podman("run", "--rm", "--name", name, IMAGE, "echo", "hi", pre=("--hooks-dir", hooks))
+    assert r.rc != 0, r
+    assert "hi" not in r.out, r
+    if IS_RUNC:  # runc says "error running hook #0: ... exit status 3"
+        assert "hook #0" in r.err and "exit status 3" in r.err, r
+    else:
+        assert hook in r.err and "prestart" in r.err, r
+    # podman's delete --force after the failed create must not complain
+    assert "does not exist" not in r.err, r
+    podman.container_ids()
+    assert _names_gone(podman, name)
+    if os.path.isdir("/run/crun"):
+        assert not set(os.listdir("/run/crun")) & podman.seen_ids, "runtime state left behind"
+
+
+def test_memory_and_pids_limits(podman):
+    script = (
+        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "
+        "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; "
+        # 60 background sleeps under a limit of 50 tasks: some forks fail
+        # (in a subshell: a failed fork is fatal to a non-interactive ash)
+        "i=0; n=0; while [ $i -lt 60 ]; do if (sleep 5 &) 2>/dev/null; then n=$((n+1)); fi; "
+        "i=$((i+1)); done; echo started $n; "
+        "cat /sys/fs/cgroup/pids/pids.current 2>/dev/null || cat /sys/fs/cgroup/pids.current"
+    )
+    r = podman("run", "--rm", "--memory", "64m", "--pids-limit", "50", IMAGE, "sh", "-c", script)
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    assert lines[0] == str(64 * 1024 * 1024), r
+    assert lines[1] == "50", r
+    m = re.match(r"started (\d+)$", lines[2])
+    assert m and 40 <= int(m.group(1)) < 50, r
+    assert int(lines[3]) <= 50, r
