@@ -6,10 +6,14 @@
 # Prints the path of the cached bzImage as the last line of stdout.
 # The cache key is the sha256 of: the series files (patched only), the config
 # fragment, the Debian linux-source-6.1 package version and the gcc version.
+# A patch that touches nothing but tools/ (the selftest patch) cannot change
+# the bzImage and is left out of the key, so editing a test does not cost a
+# kernel build; it is still applied to the tree that is built.
 # A hit skips the build entirely; objects are never cached, only the bzImage
 # (touching sched/signal.h or pid.h rebuilds nearly everything anyway).
 #
 # Environment:
+#   BUILD_KERNEL_PRINT_DIR=1  only print the cache directory for the key
 #   CRUN_KERNEL_CACHE  cache root (default /var/cache/crun-autoreap/kernel)
 #   CRUN_KERNEL_WORK   scratch dir for unpacked sources (default
 #                      /var/tmp/crun-autoreap-work)
@@ -56,12 +60,20 @@ key=$({
 	echo "fragment=$(sha256sum <"$fragment")"
 	if [ "$variant" = patched ]; then
 		for p in "${series[@]}"; do
+			# files a patch touches: "+++ b/path" lines
+			if ! grep '^+++ b/' "$kdir/$p" | grep -vq '^+++ b/tools/'; then
+				continue # tools/ only: not part of the kernel image
+			fi
 			echo "patch=$p $(sha256sum <"$kdir/$p")"
 		done
 	fi
 } | sha256sum | cut -c1-16)
 
 out=$cache_root/$variant-$key
+if [ "${BUILD_KERNEL_PRINT_DIR:-0}" = 1 ]; then
+	echo "$out" # where the bzImage for this key lives; nothing is built
+	exit 0
+fi
 if [ -s "$out/bzImage" ]; then
 	log "cache hit: $out/bzImage (build skipped)"
 	echo "BUILD_SECONDS=0 CACHED=1" >&2

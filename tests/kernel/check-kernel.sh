@@ -118,7 +118,8 @@ parse_totals() { # name logfile
 	if [ -z "$line" ]; then
 		return 1
 	fi
-	cnt_pass[$1]=$(sed -n 's/.*pass:\([0-9]*\).*/\1/p' <<<"$line")
+	# careful: "xpass:" and "xfail:" follow; anchor on the leading space
+	cnt_pass[$1]=$(sed -n 's/.*Totals: pass:\([0-9]*\).*/\1/p' <<<"$line")
 	cnt_fail[$1]=$(sed -n 's/.* fail:\([0-9]*\).*/\1/p' <<<"$line")
 	cnt_skip[$1]=$(sed -n 's/.* skip:\([0-9]*\).*/\1/p' <<<"$line")
 	local err
