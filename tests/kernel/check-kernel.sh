@@ -148,6 +148,9 @@ if [ -n "${CRUN_BINARY:-}" ] && [ -f "$here/guest-crun.sh" ]; then
 	mkdir -p "$rootfs/usr/local/bin"
 	cp "$CRUN_BINARY" "$rootfs/usr/local/bin/crun"
 	cp "$here/guest-crun.sh" "$rootfs/guest-crun.sh"
+	# The zombie check of guest-crun.sh runs crun under a subreaper.
+	gcc -static -O2 -o "$rootfs/usr/local/bin/subreaper" "$repo/tests/guest/subreaper.c" ||
+		fatal "cannot build tests/guest/subreaper.c"
 	# ldd prints "name => /path (addr)" and "/lib64/ld-linux... (addr)".
 	ldd "$CRUN_BINARY" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 		[ -e "$lib" ] || continue
@@ -212,8 +215,15 @@ boot() { # variant
 		return 1
 	fi
 	if [ $guest_crun = 1 ]; then
+		grep -a "^GUEST-CRUN" "$logf" | sed "s/^/check-kernel: $v: /"
 		if ! grep -aq "^GUEST-CRUN-RESULT rc=0" "$logf"; then
 			problem "$v kernel: guest-crun.sh failed: $(grep -a GUEST-CRUN-RESULT "$logf")"
+		fi
+		# The runtime must see CLONE_AUTOREAP exactly on the patched kernel.
+		local want=unsupported
+		[ "$v" = patched ] && want=supported
+		if ! grep -aq "^GUEST-CRUN autoreap=$want" "$logf"; then
+			problem "$v kernel: crun should report CLONE_AUTOREAP $want"
 		fi
 	fi
 	return 0

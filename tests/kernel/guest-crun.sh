@@ -1,0 +1,118 @@
+#!/bin/sh
+# Runs inside the qemu guest (tests/kernel/check-kernel.sh), on the patched
+# and the unpatched 6.1 kernel: our crun with run.oci.autoreap and hooks.
+#   sh guest-crun.sh /usr/local/bin/crun
+# Prints one "GUEST-CRUN ok|FAIL <what>" line per check and
+# "GUEST-CRUN autoreap=supported|unsupported"; exits non-zero on a failure.
+# On a kernel with CLONE_AUTOREAP it also checks that hooks use that rung,
+# that a failing hook's status comes through PIDFD_GET_INFO, and that a hook
+# orphaned by a SIGKILLed runtime under a subreaper leaves no zombie.
+crun=$1
+fails=0
+ok() { echo "GUEST-CRUN ok $*"; }
+bad() { echo "GUEST-CRUN FAIL $*"; fails=$((fails + 1)); }
+
+work=/tmp/guest-crun
+rm -rf $work
+mkdir -p $work/bundle/rootfs/bin $work/state
+cp /bin/busybox $work/bundle/rootfs/bin/busybox
+chroot $work/bundle/rootfs /bin/busybox --install -s /bin
+mkdir -p $work/bundle/rootfs/proc $work/bundle/rootfs/tmp
+
+cat > $work/hook.sh <<'HOOK'
+#!/bin/sh
+# args: NAME EXIT [SLEEP]; appends NAME and the state on stdin to the log
+printf '%s %s\n' "$1" "$(cat)" >> /tmp/guest-crun/hooks.log
+[ -n "$3" ] && sleep "$3"
+exit "$2"
+HOOK
+chmod +x $work/hook.sh
+
+# config NAME AUTOREAP PRESTART_HOOK_ARGS(JSON array)
+config() {
+	cat > $work/bundle/config.json <<JSON
+{
+  "ociVersion": "1.0.0",
+  "process": {"terminal": false, "user": {"uid": 0, "gid": 0},
+              "args": ["sh", "-c", "echo in-container-\$\$"], "env": ["PATH=/bin"], "cwd": "/"},
+  "root": {"path": "rootfs"},
+  "hostname": "guest",
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+  "hooks": {"prestart": [{"path": "$work/hook.sh", "args": $3, "timeout": 20}],
+            "poststop": [{"path": "$work/hook.sh", "args": ["hook.sh", "poststop", "0"]}]},
+  "annotations": {"run.oci.autoreap": "$2"},
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"}]}
+}
+JSON
+}
+run() { # ID -> output in $work/out, status in $rc
+	$crun --cgroup-manager=disabled --root $work/state --debug run --no-pivot --bundle $work/bundle "$1" > $work/out 2>&1
+	rc=$?
+}
+
+features=$($crun features)
+if echo "$features" | grep -q '"run.oci.autoreap.kernel": "CLONE_AUTOREAP supported"'; then
+	supported=1
+	echo "GUEST-CRUN autoreap=supported"
+	echo "$features" | grep -q '"run.oci.autoreap.spawner": "clone3-autoreap"' &&
+		ok "features names the clone3-autoreap rung" || bad "features: $(echo "$features" | grep autoreap)"
+else
+	supported=0
+	echo "GUEST-CRUN autoreap=unsupported"
+	echo "$features" | grep -q '"run.oci.autoreap.spawner": "clone3-pidfd"' &&
+		ok "features names the clone3-pidfd rung" || bad "features: $(echo "$features" | grep autoreap)"
+fi
+
+# 1. hooks in autoreap mode
+config c1 1 '["hook.sh", "prestart", "0"]'
+run c1
+if [ $rc = 0 ] && grep -q in-container $work/out && grep -q '^prestart {.*"status":"creating"' $work/hooks.log &&
+	grep -q '^poststop {.*"status":"stopped"' $work/hooks.log; then
+	ok "run with run.oci.autoreap=1: hooks ran with their state"
+else
+	bad "run with hooks (rc $rc): $(cat $work/out) / $(cat $work/hooks.log 2>/dev/null)"
+fi
+want=clone3-pidfd
+[ $supported = 1 ] && want=clone3-autoreap
+grep -q "prestart hook #0 .*spawner \`$want\` (autoreap mode)" $work/out &&
+	ok "hooks spawned through $want" || bad "hook rung, want $want: $(grep 'hook #0' $work/out)"
+
+# 2. a failing hook: its exit status (through PIDFD_GET_INFO with autoreap)
+config c2 1 '["hook.sh", "prestart", "7"]'
+run c2
+if [ $rc != 0 ] && grep -q 'prestart hook #0 .*exited with status 7' $work/out && ! [ -d $work/state/c2 ]; then
+	ok "failing prestart hook reported with status 7, container removed"
+else
+	bad "failing hook (rc $rc): $(cat $work/out)"
+fi
+
+# 3. run.oci.autoreap=required
+config c3 required '["hook.sh", "prestart", "0"]'
+run c3
+if [ $supported = 1 ]; then
+	[ $rc = 0 ] && ok "required works on this kernel" || bad "required (rc $rc): $(cat $work/out)"
+else
+	if [ $rc != 0 ] && grep -q 'does not support CLONE_AUTOREAP' $work/out; then
+		ok "required refused on this kernel"
+	else
+		bad "required should fail (rc $rc): $(cat $work/out)"
+	fi
+fi
+
+# 4. the runtime SIGKILLed while a hook runs, under a subreaper: once the
+# hook ends, no zombie is left (the kernel autoreaps it).
+config c4 1 '["hook.sh", "prestart", "0", "2"]'
+out=$(/usr/local/bin/subreaper 5 sh -c "$crun --cgroup-manager=disabled --root $work/state run --no-pivot --bundle $work/bundle c4 >/dev/null 2>&1 & p=\$!; sleep 1; kill -9 \$p; wait \$p; exit 0")
+echo "$out" | sed 's/^/GUEST-CRUN subreaper: /'
+# The container's init, killed with the runtime, is a zombie of the
+# subreaper as it should be (it is never autoreaped); the hook must not be.
+hook_zombies=$(echo "$out" | grep -c '^zombie [0-9]* hook.sh$')
+if [ $supported = 1 ]; then
+	[ "$hook_zombies" = 0 ] && ok "orphaned autoreap hook left no zombie" ||
+		bad "orphaned hook left $hook_zombies zombie(s)"
+else
+	ok "without CLONE_AUTOREAP the orphaned hook left $hook_zombies zombie(s) (informational)"
+fi
+
+echo "GUEST-CRUN fails=$fails"
+[ $fails = 0 ]
