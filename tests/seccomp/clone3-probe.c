@@ -44,17 +44,28 @@ errname (int e)
   static char buf[16];
   switch (e)
     {
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case EUSERS: return "EUSERS";
-    case EACCES: return "EACCES";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case ECHILD: return "ECHILD";
-    case EFAULT: return "EFAULT";
-    case E2BIG: return "E2BIG";
+    case EPERM:
+      return "EPERM";
+    case ENOSYS:
+      return "ENOSYS";
+    case EINVAL:
+      return "EINVAL";
+    case ENOSPC:
+      return "ENOSPC";
+    case EUSERS:
+      return "EUSERS";
+    case EACCES:
+      return "EACCES";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case ECHILD:
+      return "ECHILD";
+    case EFAULT:
+      return "EFAULT";
+    case E2BIG:
+      return "E2BIG";
     }
   snprintf (buf, sizeof (buf), "E%d", e);
   return buf;
