@@ -47,15 +47,16 @@
  *   char/block device, null, zero, full, tty, console, random, urandom,
  *   ptmx, pts).  The defaults include "c *:* m" and "b *:* m" so the init
  *   can still mknod the container's /dev after the rules are applied.  On a
- *   host without a v1 devices controller (pure v2) an eBPF program would be
- *   needed: it is not implemented, rules that only deny everything and
- *   re-allow defaults give a warning, any other rule is an error.
+ *   host without a v1 devices controller (pure v2) the same rules and
+ *   defaults become an eBPF program attached to the container's cgroup2
+ *   directory (cgroup_ebpf.c).
  *
  * - linux.resources.unified is refused on v1 hosts; on hybrid hosts a key
  *   is accepted only when its controller is available in the unified
  *   hierarchy (for instance hugetlb here) and its file exists.
  */
 #include "cgroup.h"
+#include "cgroup_ebpf.h"
 #include "log.h"
 #include "utils.h"
 
@@ -1628,17 +1629,31 @@ parse_device_rule (yajl_val e, size_t idx, struct dev_rule *r, libcrun_error_t *
   return 0;
 }
 
-/* Only "deny everything" and re-allows of the defaults? */
-static bool
-rule_is_default (const struct dev_rule *r)
+/* cgroup v2 has no devices controller: the same rules, then crun's
+ * defaults, become an eBPF program on the container's cgroup2 directory. */
+static int
+apply_devices_ebpf (const struct hierarchies *h, const char *path, const struct dev_rule *rules,
+                    size_t n, libcrun_error_t *err)
 {
-  size_t i;
-  if (!r->allow)
-    return strcmp (r->text, "a *:* rwm") == 0;
-  for (i = 0; default_device_rules[i]; i++)
-    if (strcmp (r->text, default_device_rules[i]) == 0)
-      return true;
-  return false;
+  size_t n_defaults = 0, i, k = 0;
+  cleanup_free struct libcrun_device_rule *prog = NULL;
+  cleanup_free char *dir = dir_of (find_unified (h), path);
+
+  while (default_device_rules[n_defaults])
+    n_defaults++;
+  prog = xmalloc0 ((n + n_defaults) * sizeof (*prog));
+  for (i = 0; i < n; i++)
+    {
+      cleanup_free char *ew = xasprintf (RES ".devices[%zu]", i);
+      if (libcrun_device_rule_parse (rules[i].text, rules[i].allow, &prog[k++], err) < 0)
+        return libcrun_error_wrap (err, "%s", ew);
+    }
+  for (i = 0; i < n_defaults; i++)
+    if (libcrun_device_rule_parse (default_device_rules[i], true, &prog[k++], err) < 0)
+      return -1;
+  if (libcrun_cgroup_ebpf_devices (dir, prog, k, err) < 0)
+    return libcrun_error_wrap (err, RES ".devices");
+  return 0;
 }
 
 static int
@@ -1660,19 +1675,9 @@ apply_devices (const struct hierarchies *h, const char *path, yajl_val resources
 
   if (locate (h, path, "devices", NULL, &dir) == LOC_NONE)
     {
-      bool defaults_only = true;
-      if (h->layout == LIBCRUN_CGROUP_V1)
+      if (h->layout == LIBCRUN_CGROUP_V1 || find_unified (h) == NULL)
         return missing_controller (RES ".devices", "devices", err);
-      for (i = 0; i < n; i++)
-        if (!rule_is_default (&rules[i]))
-          defaults_only = false;
-      if (!defaults_only)
-        return libcrun_make_error (err, ENOTSUP,
-                                   RES ".devices: devices on cgroup v2 need eBPF: not implemented");
-      if (n)
-        libcrun_warning (RES ".devices: device rules are not enforced on cgroup v2 (eBPF not "
-                             "implemented)");
-      return 0;
+      return apply_devices_ebpf (h, path, rules, n, err);
     }
 
   TRY (cg_write (dir, "devices.deny", "a", RES ".devices (deny all)", err));
