@@ -689,6 +689,26 @@ libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_erro
   return 0;
 }
 
+int
+libcrun_cgroup_unified_fd (const struct libcrun_cgroup *cg, libcrun_error_t *err)
+{
+  cleanup_hierarchies struct hierarchies h = { 0 };
+  const struct hierarchy *uh;
+  cleanup_free char *dir = NULL;
+  int fd;
+
+  if (read_hierarchies (&h, err) < 0)
+    return -1;
+  uh = find_unified (&h);
+  if (uh == NULL)
+    return -1;
+  dir = dir_of (uh, cg->path);
+  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", dir);
+  return fd;
+}
+
 void
 libcrun_cgroup_free (struct libcrun_cgroup *cg)
 {

@@ -43,6 +43,11 @@ int libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libc
 /* Rebuild a handle from a stored path (no filesystem change). */
 int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);
 
+/* An O_PATH fd of the container's directory in the cgroup2 hierarchy (v2
+ * or hybrid), for clone3(CLONE_INTO_CGROUP); -1 with *err unset when the
+ * host has no cgroup2 hierarchy. */
+int libcrun_cgroup_unified_fd (const struct libcrun_cgroup *cg, libcrun_error_t *err);
+
 /* Move pid into the cgroup in every hierarchy. */
 int libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err);
 

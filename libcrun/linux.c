@@ -776,7 +776,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   struct libcrun_clone_args args;
   int sv[2];
   cleanup_close int parent_end = -1, child_end = -1;
-  cleanup_close int exec_fifo = -1, start_fifo = -1, console = -1;
+  cleanup_close int exec_fifo = -1, start_fifo = -1, console = -1, cgroup_fd = -1;
   struct preopened pre;
   int pidfd = -1;
   uint64_t ns_flags = 0;
@@ -826,11 +826,27 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (enter_parent_namespaces (config, err) < 0)
     return -1;
 
+  /* Where there is a cgroup2 hierarchy the init is born in its cgroup
+   * there (CLONE_INTO_CGROUP, 5.7+); the v1 hierarchies, and kernels that
+   * refuse the flag, get the pid written right after (cgroup_enter). */
+  if (o->cgroup)
+    {
+      cgroup_fd = libcrun_cgroup_unified_fd (o->cgroup, err);
+      if (cgroup_fd < 0 && *err)
+        return -1;
+    }
   memset (&args, 0, sizeof (args));
-  args.flags = ns_flags | CLONE_PIDFD;
+  args.flags = ns_flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
   ret = sys_clone3 (&args, sizeof (args));
+  if (ret < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
+    {
+      args.flags &= ~CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      ret = sys_clone3 (&args, sizeof (args));
+    }
   if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
     ret = fork ();
   if (ret < 0)
