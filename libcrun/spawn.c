@@ -235,7 +235,11 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
   char eof;
 
   reset_signals ();
-  pid = fork ();
+  /* vfork: the program's process only sets up fds and execs (run_child is
+   * async-signal-safe and never returns), and the waiter, suspended
+   * meanwhile, has nothing to do until then; it spares copying the
+   * runtime's page tables for every hook. */
+  pid = vfork ();
   if (pid < 0)
     child_fail_errno (c->errpipe, errno);
   if (pid == 0)
