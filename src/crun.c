@@ -116,6 +116,16 @@ crun_parse_id_argument (const char **id, int key, char *arg, struct argp_state *
     }
 }
 
+bool
+crun_parse_format (const char *arg, struct argp_state *state)
+{
+  if (strcmp (arg, "json") == 0)
+    return true;
+  if (strcmp (arg, "table") != 0)
+    argp_error (state, "option `--format`: unknown format `%s` (table or json)", arg);
+  return false;
+}
+
 struct command
 {
   const char *name;

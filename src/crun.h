@@ -53,6 +53,10 @@ int crun_parse_count (const char *option, const char *value);
  * ARGP_KEY_ARG and ARGP_KEY_NO_ARGS, ARGP_ERR_UNKNOWN for anything else. */
 int crun_parse_id_argument (const char **id, int key, char *arg, struct argp_state *state);
 
+/* --format for list and ps: true for json, false for table; anything else
+ * is a usage error naming the option. */
+bool crun_parse_format (const char *arg, struct argp_state *state);
+
 /* Options shared by create and run. */
 struct crun_create_args
 {

@@ -29,12 +29,7 @@ parse_opt (int key, char *arg, struct argp_state *state)
       a->quiet = true;
       return 0;
     case 'f':
-      if (strcmp (arg, "json") == 0)
-        a->json = true;
-      else if (strcmp (arg, "table") == 0)
-        a->json = false;
-      else
-        argp_error (state, "option `--format`: unknown format `%s` (table or json)", arg);
+      a->json = crun_parse_format (arg, state);
       return 0;
     case ARGP_KEY_ARG:
       argp_error (state, "too many arguments");

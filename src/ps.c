@@ -23,12 +23,7 @@ parse_opt (int key, char *arg, struct argp_state *state)
   struct ps_args *a = state->input;
   if (key == 'f')
     {
-      if (strcmp (arg, "json") == 0)
-        a->json = true;
-      else if (strcmp (arg, "table") == 0)
-        a->json = false;
-      else
-        argp_error (state, "option `--format`: unknown format `%s` (table or json)", arg);
+      a->json = crun_parse_format (arg, state);
       return 0;
     }
   return crun_parse_id_argument (&a->id, key, arg, state);
