@@ -11,17 +11,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
-ROUNDS=20
-OURS=$REPO/crun
-while [ $# -gt 0 ]; do
-    case $1 in
-    -n) ROUNDS=$2; shift 2 ;;
-    --ours) OURS=$2; shift 2 ;;
-    *) echo "usage: $0 [-n ROUNDS] [--ours PATH]" >&2; exit 2 ;;
-    esac
-done
-OURS=$(realpath "$OURS")
-[ -x "$OURS" ] || { echo "bench: $OURS is not built" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_parse_args 20 "$@"
 
 install() {  # package...
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null 2>&1 || {
@@ -73,8 +64,6 @@ tar -C "$REPO/tests/build/rootfs" -c . | "${PODMAN[@]}" import - localhost/busyb
 # Debian's crun 1.8.1 refuses hybrid cgroups ("cgroups in hybrid mode not
 # supported"): podman and it run in a private mount namespace without the
 # cgroup2 mount.
-HYBRID=0
-if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then HYBRID=1; fi
 
 names=(ours debian-crun)
 declare -A RT=([ours]=$OURS [debian-crun]=/usr/bin/crun)
@@ -93,41 +82,6 @@ one() {  # name -> prints elapsed microseconds of `podman run --rm IMAGE true`
     echo $(( (t1 - t0) / 1000 ))
 }
 
-wrapper_us() {
-    local t0 t1
-    t0=$(date +%s%N)
-    unshare -m sh -c 'umount /sys/fs/cgroup/unified && /bin/true'
-    t1=$(date +%s%N)
-    echo $(( (t1 - t0) / 1000 ))
-}
-
-for n in "${names[@]}"; do
-    if ! one "$n" >/dev/null 2>"$WORK/err-$n"; then
-        echo "bench: podman with $n fails: $(cat "$WORK/err-$n")" >&2
-        exit 1
-    fi
-done
-
-declare -A SAMPLES
-k=${#names[@]}
-for ((r = 0; r < ROUNDS; r++)); do
-    for ((i = 0; i < k; i++)); do
-        n=${names[$(( (i + r) % k ))]}
-        SAMPLES[$n]+="$(one "$n") "
-    done
-    if [ $HYBRID = 1 ]; then SAMPLES[wrapper]+="$(wrapper_us) "; fi
-done
-
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
-
-echo "podman run --rm localhost/busybox true, $ROUNDS interleaved rounds (median, ms)"
-ours_med=$(echo "${SAMPLES[ours]}" | median)
-for n in "${names[@]}"; do
-    m=$(echo "${SAMPLES[$n]}" | median)
-    awk -v n="$n" -v m="$m" -v o="$ours_med" 'BEGIN { printf "  %-12s %8.2f ms   x%.2f vs ours\n", n, m / 1000, m / o }'
-done
-if [ $HYBRID = 1 ]; then
-    w=$(echo "${SAMPLES[wrapper]}" | median)
-    printf "note: cgroups are hybrid here; Debian's crun 1.8.1 refuses them, so podman ran it inside\n"
-    awk -v w="$w" 'BEGIN { printf "      \"unshare -m\" with /sys/fs/cgroup/unified unmounted (that wrapper alone: %.2f ms median, included above)\n", w / 1000 }'
-fi
+bench_check_all
+bench_sample
+bench_report "podman run --rm localhost/busybox true" "podman ran it"
