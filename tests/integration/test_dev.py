@@ -1,11 +1,8 @@
 """/dev: default devices, linux.devices, symlinks, console."""
 
-import os
-import pty
 
 import pytest
 
-from conftest import DEFAULT_TIMEOUT
 
 DEFAULT_DEVICES = {
     "/dev/null": (1, 3),
@@ -94,19 +91,8 @@ def test_no_console_without_terminal(runtime, bundle):
 def test_console_with_terminal(runtime, bundle):
     bundle.process["terminal"] = True
     bundle.sh("stat -c '%F %t' /dev/console; readlink /proc/self/fd/0")
-    bundle.write()
-    runtime.bundles.append(bundle)
-    master, slave = pty.openpty()
-    cid = runtime.new_id()
-    try:
-        p = runtime.popen("run", "--bundle", bundle.path, cid, stdin=slave, stdout=slave, stderr=slave,
-                          start_new_session=True)
-        os.close(slave)
-        from test_run import read_until
-        text = read_until(master, "/dev/pts", proc=p)
-        rc = p.wait(DEFAULT_TIMEOUT)
-    finally:
-        os.close(master)
+    from test_run import run_on_pty
+    rc, text = run_on_pty(runtime, bundle, "/dev/pts")
     assert rc == 0, text
     assert "character special file 88" in text, text  # a pts (major 136 = 0x88)
     assert "/dev/pts/" in text, text

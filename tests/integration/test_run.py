@@ -96,11 +96,9 @@ def read_until(fd, needle, timeout=DEFAULT_TIMEOUT, proc=None):
     return buf.decode(errors="replace")
 
 
-def test_terminal_proxy(runtime, bundle):
-    """process.terminal without --console-socket: the runtime allocates the
-    pty and proxies it to its own stdio, which is a tty here."""
-    bundle.process["terminal"] = True
-    bundle.sh("tty; test -t 0 && test -t 1 && echo stdin-is-tty; test -c /dev/console && echo console-ok; exit 5")
+def run_on_pty(runtime, bundle, needle):
+    """`run` the bundle with stdio on a new pty (a session of its own), read
+    its output until needle; returns (exit code, output)."""
     bundle.write()
     runtime.bundles.append(bundle)
     master, slave = pty.openpty()
@@ -109,10 +107,19 @@ def test_terminal_proxy(runtime, bundle):
         p = runtime.popen("run", "--bundle", bundle.path, cid, stdin=slave, stdout=slave, stderr=slave,
                           start_new_session=True)
         os.close(slave)
-        text = read_until(master, "console-ok", proc=p)
+        text = read_until(master, needle, proc=p)
         rc = p.wait(DEFAULT_TIMEOUT)
     finally:
         os.close(master)
+    return rc, text
+
+
+def test_terminal_proxy(runtime, bundle):
+    """process.terminal without --console-socket: the runtime allocates the
+    pty and proxies it to its own stdio, which is a tty here."""
+    bundle.process["terminal"] = True
+    bundle.sh("tty; test -t 0 && test -t 1 && echo stdin-is-tty; test -c /dev/console && echo console-ok; exit 5")
+    rc, text = run_on_pty(runtime, bundle, "console-ok")
     assert "stdin-is-tty" in text, text
     assert "/dev/pts/" in text or "/dev/console" in text, text
     assert "console-ok" in text, text
