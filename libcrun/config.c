@@ -1831,13 +1831,21 @@ libcrun_config_free (struct oci_config *c)
 const char *
 oci_config_annotation (const struct oci_config *config, const char *key)
 {
+  if (config == NULL)
+    return NULL;
+  return oci_kv_lookup (config->annotations, config->n_annotations, key);
+}
+
+const char *
+oci_kv_lookup (const struct oci_kv *kv, size_t n, const char *key)
+{
   size_t i;
 
-  if (config == NULL || key == NULL)
+  if (key == NULL)
     return NULL;
-  for (i = 0; i < config->n_annotations; i++)
-    if (strcmp (config->annotations[i].key, key) == 0)
-      return config->annotations[i].value;
+  for (i = 0; i < n; i++)
+    if (strcmp (kv[i].key, key) == 0)
+      return kv[i].value;
   return NULL;
 }
 

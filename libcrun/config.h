@@ -223,6 +223,9 @@ int libcrun_process_load_file (const char *path, struct oci_process **out, libcr
 void libcrun_config_free (struct oci_config *config);
 void libcrun_process_free (struct oci_process *process);
 
+/* Value of key in a key/value array, or NULL. */
+const char *oci_kv_lookup (const struct oci_kv *kv, size_t n, const char *key);
+
 /* Annotation value or NULL. */
 const char *oci_config_annotation (const struct oci_config *config, const char *key);
 

@@ -11,21 +11,11 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
-static const char *
-annotation (const struct oci_kv *a, size_t n, const char *key)
-{
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (strcmp (a[i].key, key) == 0)
-      return a[i].value;
-  return NULL;
-}
-
 int
 libcrun_autoreap_mode_from_annotations (const struct oci_kv *annotations, size_t n,
                                         enum libcrun_autoreap_mode *mode, libcrun_error_t *err)
 {
-  const char *v = annotation (annotations, n, LIBCRUN_ANNOTATION_AUTOREAP);
+  const char *v = oci_kv_lookup (annotations, n, LIBCRUN_ANNOTATION_AUTOREAP);
   enum libcrun_spawn_rung rung;
   int b;
 
@@ -62,7 +52,7 @@ libcrun_autoreap_mode_from_annotations (const struct oci_kv *annotations, size_t
 static int
 open_output (const struct oci_kv *a, size_t n, const char *key, int *fd, libcrun_error_t *err)
 {
-  const char *path = annotation (a, n, key);
+  const char *path = oci_kv_lookup (a, n, key);
   *fd = -1;
   if (path == NULL)
     return 0;

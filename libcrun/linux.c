@@ -101,14 +101,10 @@ write_sysctls (const struct oci_config *config, libcrun_error_t *err)
     {
       cleanup_free char *path = NULL;
       char *p;
-      if (strstr (l->sysctl[i].key, "..") || strchr (l->sysctl[i].key, '/') != NULL)
-        {
-          /* keys use dots; a slash form is accepted by the kernel too, but
-           * never a path that could climb out of /proc/sys */
-          if (strstr (l->sysctl[i].key, ".."))
-            return libcrun_make_error (err, 0, "`linux.sysctl`: invalid key `%s`",
-                                       l->sysctl[i].key);
-        }
+      /* Keys use dots (a slash form works too), but never a path that
+       * could climb out of /proc/sys. */
+      if (strstr (l->sysctl[i].key, ".."))
+        return libcrun_make_error (err, 0, "`linux.sysctl`: invalid key `%s`", l->sysctl[i].key);
       path = xasprintf ("/proc/sys/%s", l->sysctl[i].key);
       for (p = path + strlen ("/proc/sys/"); *p; p++)
         if (*p == '.')
@@ -140,9 +136,8 @@ wants_nested_userns_limit (const struct oci_config *config)
 
   if (uns == NULL || uns->path != NULL || l == NULL || l->seccomp == NULL)
     return false;
-  for (i = 0; l->sysctl && i < l->n_sysctl; i++)
-    if (strcmp (l->sysctl[i].key, "user.max_user_namespaces") == 0)
-      return false;
+  if (oci_kv_lookup (l->sysctl, l->n_sysctl, "user.max_user_namespaces"))
+    return false;
   for (i = 0; caps && caps->bounding && caps->bounding[i]; i++)
     if (strcmp (caps->bounding[i], "CAP_SYS_ADMIN") == 0)
       return false;
