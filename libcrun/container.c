@@ -134,8 +134,8 @@ validate_for_create (const struct oci_config *config, const char *config_path, c
   return 0;
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, libcrun_error_t *err)
+int
+libcrun_write_pid_file (const char *path, pid_t pid, libcrun_error_t *err)
 {
   char buf[32];
   int n = snprintf (buf, sizeof (buf), "%d", pid);
@@ -321,7 +321,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
     goto out;
   ret = -1;
 
-  if (o->pid_file && write_pid_file (o->pid_file, init.pid, err) < 0)
+  if (o->pid_file && libcrun_write_pid_file (o->pid_file, init.pid, err) < 0)
     goto out;
 
   ret = 0;

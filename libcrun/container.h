@@ -40,6 +40,10 @@ struct libcrun_container_handle
 int libcrun_container_create (const struct libcrun_create_options *o,
                               struct libcrun_container_handle *h, libcrun_error_t *err);
 
+/* Write pid to path (--pid-file), atomically: a reader never sees a
+ * partial number. */
+int libcrun_write_pid_file (const char *path, pid_t pid, libcrun_error_t *err);
+
 /* `start`: release the init of a created container into its program. */
 int libcrun_container_start (const char *root, const char *id, libcrun_error_t *err);
 

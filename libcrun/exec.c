@@ -454,13 +454,8 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
         break;
     }
 
-  if (o->pid_file)
-    {
-      char b[32];
-      int n = snprintf (b, sizeof (b), "%d", pid);
-      if (write_file (o->pid_file, b, (size_t)n, 0644, err) < 0)
-        goto out;
-    }
+  if (o->pid_file && libcrun_write_pid_file (o->pid_file, pid, err) < 0)
+    goto out;
   h->pid = pid;
   h->pidfd = steal_fd (&proc_pidfd);
   ret = 0;
