@@ -44,16 +44,6 @@ struct exec_ctx
   int console; /* connected --console-socket, or -1 */
 };
 
-static void __attribute__ ((noreturn)) report_and_exit (int sock, libcrun_error_t *err)
-{
-  char buf[EXEC_MSG_MAX];
-  int n = snprintf (buf, sizeof (buf), "%c%s", EXEC_ERROR, (err && *err) ? (*err)->msg : "error");
-  if (n > (int)sizeof (buf) - 1)
-    n = sizeof (buf) - 1;
-  (void)!send (sock, buf, (size_t)n, MSG_NOSIGNAL);
-  _exit (1);
-}
-
 /* Which namespaces of the init differ from ours: setns() refuses to "join"
  * the user namespace we are already in, and the others are no-ops. */
 static int
@@ -103,7 +93,7 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   if (c->proc->terminal)
     {
       if (libcrun_pty_open ("/dev/ptmx", &master, &slave, &err) < 0)
-        report_and_exit (c->sock, &err);
+        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
       if (c->proc->has_console_size)
         libcrun_terminal_set_size (slave, c->proc->console_height, c->proc->console_width, &err);
       libcrun_error_release (&err);
@@ -112,34 +102,34 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
           /* The socket path is the runtime's: the runtime connected it
            * before the namespaces were joined. */
           if (libcrun_send_fd (c->console, master, &err) < 0)
-            report_and_exit (c->sock, &err);
+            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
         }
       else
         {
           char t = EXEC_PTY;
           if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1
               || libcrun_send_fd (c->sock, master, &err) < 0)
-            report_and_exit (c->sock, &err);
+            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
         }
       if (libcrun_pty_become_stdio (slave, &err) < 0)
-        report_and_exit (c->sock, &err);
+        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
     }
   else if (setsid () < 0)
     {
       libcrun_make_error (&err, errno, "setsid");
-      report_and_exit (c->sock, &err);
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
     }
 
   libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
   if (libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, &err) < 0)
-    report_and_exit (c->sock, &err);
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
   {
     int keep[1] = { c->sock };
     if (close_fds_from (3 + c->o->preserve_fds, keep, 1, &err) < 0)
-      report_and_exit (c->sock, &err);
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
   }
   msg = EXEC_DONE;
   (void)!send (c->sock, &msg, 1, MSG_NOSIGNAL);
@@ -164,14 +154,14 @@ exec_helper_main (void *arg)
   if (c->ns_flags && setns (c->init_pidfd, c->ns_flags) < 0)
     {
       libcrun_make_error (&err, errno, "join the namespaces of the container");
-      report_and_exit (c->sock, &err);
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
     }
   /* The container's root, also under --no-pivot where the mount namespace's
    * root is not the container's. */
   if (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
     {
       libcrun_make_error (&err, errno, "enter the root of the container");
-      report_and_exit (c->sock, &err);
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
     }
 
   memset (&args, 0, sizeof (args));
@@ -184,7 +174,7 @@ exec_helper_main (void *arg)
   if (pid < 0)
     {
       libcrun_make_error (&err, errno, "create the process in the container");
-      report_and_exit (c->sock, &err);
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
     }
   if (pid == 0)
     exec_process_main (c);

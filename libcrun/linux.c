@@ -41,14 +41,17 @@ enum sync_type
 
 /* ---- child side ------------------------------------------------------ */
 
-static void __attribute__ ((noreturn)) child_fail (int sync, libcrun_error_t *err)
+void
+libcrun_report_error_and_exit (int fd, char tag, libcrun_error_t *err)
 {
   char buf[SYNC_MAX];
-  int n = snprintf (buf, sizeof (buf), "%c%s", SYNC_ERROR,
-                    (err && *err) ? (*err)->msg : "unknown error");
+  int n = snprintf (buf, sizeof (buf), "%c%s", tag, (err && *err) ? (*err)->msg : "unknown error");
   if (n > (int)sizeof (buf) - 1)
     n = sizeof (buf) - 1;
-  (void)!write (sync, buf, (size_t)n);
+  /* MSG_NOSIGNAL where fd is a socket: a reader that went away is no
+   * reason for a signal; a fifo gets a plain write. */
+  if (send (fd, buf, (size_t)n, MSG_NOSIGNAL) < 0 && errno == ENOTSOCK)
+    (void)!write (fd, buf, (size_t)n);
   _exit (1);
 }
 
@@ -515,7 +518,7 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
                    &err)
       < 0)
-    child_fail (sync, &err);
+    libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
   env = build_env (o);
 
   prctl (PR_SET_PDEATHSIG, 0);
@@ -539,14 +542,7 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
                          config->n_hooks[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
                          created_json, o->hooks, &err)
       < 0)
-    {
-      char buf[SYNC_MAX];
-      int n = snprintf (buf, sizeof (buf), "1%s", err->msg);
-      if (n > (int)sizeof (buf) - 1)
-        n = sizeof (buf) - 1;
-      (void)!write (start_fifo, buf, (size_t)n);
-      _exit (1);
-    }
+    libcrun_report_error_and_exit (start_fifo, '1', &err);
   (void)!write (start_fifo, "0", 1);
 
   execve (exe, o->config->process->args, env);

@@ -73,6 +73,11 @@ int libcrun_linux_prepare_process (const struct oci_process *proc,
                                    const struct libcrun_seccomp_program *seccomp, char **exe_out,
                                    libcrun_error_t *err);
 
+/* In a child of the runtime: send `tag` followed by the error message on
+ * fd (a sync socket or fifo) and _exit(1). */
+void libcrun_report_error_and_exit (int fd, char tag, libcrun_error_t *err)
+    __attribute__ ((noreturn));
+
 /* Kill (SIGKILL) and collect a init that is still our child. */
 void libcrun_linux_kill_init (struct libcrun_init_handle *h);
 
