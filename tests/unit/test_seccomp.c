@@ -1,6 +1,7 @@
 /* Unit tests of libcrun/seccomp.c.  Every test runs in its own forked child
  * (tap.h), so the filters are really loaded and their effect observed. */
 #include "tap.h"
+#include "log_capture.h"
 #include "seccomp.h"
 #include "log.h"
 
@@ -16,24 +17,6 @@
 #ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW
 #define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1U << 2)
 #endif
-
-/* Warnings captured through the log handler, one per line. */
-static char captured[8192];
-
-static void
-capture_log (enum libcrun_log_level level, const char *msg, void *arg)
-{
-  size_t used = strlen (captured);
-  (void)arg;
-  snprintf (captured + used, sizeof (captured) - used, "%d:%s\n", (int)level, msg);
-}
-
-static void
-start_capture (void)
-{
-  captured[0] = '\0';
-  libcrun_set_log_handler (capture_log, NULL, LIBCRUN_LOG_WARNING);
-}
 
 /* Compile then load in this (test) process; the test stops on failure. */
 static void

@@ -1,6 +1,7 @@
 /* Unit tests of libcrun/security.c.  Every test runs in its own forked child
  * (tap.h), so it may really change limits, ids and capabilities. */
 #include "tap.h"
+#include "log_capture.h"
 #include "security.h"
 #include "log.h"
 
@@ -316,16 +317,6 @@ test_no_new_privs_off (void)
   tap_check (prctl (PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0, "no_new_privs left alone");
 }
 
-static char captured[4096];
-
-static void
-capture_log (enum libcrun_log_level level, const char *msg, void *arg)
-{
-  size_t used = strlen (captured);
-  (void)arg;
-  snprintf (captured + used, sizeof (captured) - used, "%d:%s\n", (int)level, msg);
-}
-
 static void
 test_validate_capabilities (void)
 {
@@ -337,7 +328,7 @@ test_validate_capabilities (void)
   libcrun_error_t err = NULL;
   int ret;
 
-  libcrun_set_log_handler (capture_log, NULL, LIBCRUN_LOG_WARNING);
+  start_capture ();
   ret = libcrun_validate_capabilities (&caps, &err);
   tap_check (ret == 0, "valid: %s", err ? err->msg : "");
   libcrun_error_release (&err);
