@@ -15,10 +15,18 @@
 
 extern char **environ;
 
-/* Best rung the kernel gave so far (0: not probed yet), and the test limit.
- * Atomic: an embedding program may spawn from several threads. */
+/* What the kernel is known to refuse: every rung above best_rung_cache
+ * (0: nothing known yet).  The cache holds facts only: a refusal seen on the
+ * ladder, or a spawn that got the first rung.  A spawn in normal mode starts
+ * at the second rung and learns nothing about the first, so it records
+ * nothing; otherwise a program whose first spawn is in normal mode would
+ * never try CLONE_AUTOREAP again.  The same cache serves both modes because
+ * the ladder is monotone: a kernel that refuses a rung refuses every rung
+ * above it.  Atomic: an embedding program may spawn from several threads. */
 static int best_rung_cache;
 static int test_rung_limit;
+/* Test-only fault injection: PIDFD_GET_INFO calls still to fail with ESRCH. */
+static int test_pidfd_info_esrch;
 
 const char *
 libcrun_spawn_rung_name (enum libcrun_spawn_rung rung)
@@ -43,6 +51,12 @@ libcrun_spawn_test_limit_rung (enum libcrun_spawn_rung rung)
   __atomic_store_n (&test_rung_limit, (int)rung, __ATOMIC_SEQ_CST);
 }
 
+void
+libcrun_spawn_test_fail_pidfd_info (int times)
+{
+  __atomic_store_n (&test_pidfd_info_esrch, times, __ATOMIC_SEQ_CST);
+}
+
 static int
 known_best_rung (void)
 {
@@ -60,13 +74,15 @@ demote (int rung)
       break;
 }
 
-/* Record the rung a spawn really got, when nothing is known yet. */
+/* Record that a spawn got the first rung, when nothing is known yet.  Any
+ * other rung a spawn gets is recorded by demote() on the way down, or says
+ * nothing about the rungs above it (a normal-mode spawn). */
 static void
-remember (int rung)
+remember_first_rung (void)
 {
   int zero = 0;
-  __atomic_compare_exchange_n (&best_rung_cache, &zero, rung, false, __ATOMIC_ACQ_REL,
-                               __ATOMIC_ACQUIRE);
+  __atomic_compare_exchange_n (&best_rung_cache, &zero, LIBCRUN_RUNG_AUTOREAP, false,
+                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* Create a child with exit signal 0 on one rung.  Returns its pid (0 in the
@@ -378,8 +394,8 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
       p->stdin_left = o->stdin_len;
       fcntl (p->stdin_fd, F_SETFL, O_NONBLOCK);
     }
-  if (__atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST) == 0)
-    remember (rung);
+  if (rung == LIBCRUN_RUNG_AUTOREAP && __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST) == 0)
+    remember_first_rung ();
   return 0;
 }
 
@@ -459,6 +475,64 @@ reap_direct (struct libcrun_process *p, pid_t pid, bool block, int *status, bool
   return 0;
 }
 
+/* Ask the kernel for the exit status of an autoreaped child.  Returns 1
+ * with the status, 0 when the kernel has none yet, -1 on error. */
+static int
+pidfd_exit_status (struct libcrun_process *p, int *status, libcrun_error_t *err)
+{
+  struct libcrun_pidfd_info info;
+  int e = 0;
+
+  memset (&info, 0, sizeof (info));
+  info.mask = PIDFD_INFO_EXIT;
+  if (__atomic_load_n (&test_pidfd_info_esrch, __ATOMIC_SEQ_CST) > 0
+      && __atomic_sub_fetch (&test_pidfd_info_esrch, 1, __ATOMIC_SEQ_CST) >= 0)
+    e = ESRCH;
+  else if (ioctl (p->pidfd, PIDFD_GET_INFO, &info) < 0)
+    e = errno;
+  /* ESRCH before the hang-up: the task is being released right now.  The
+   * 6.1 series before its fix, and upstream pidfd_info() still, take a pid
+   * that release_task() on another CPU has just detached for "not visible"
+   * and answer ESRCH; the status is there once the pidfd hangs up. */
+  if (e == ESRCH && !p->hung_up)
+    return 0;
+  if (e)
+    return libcrun_make_error (err, e, "PIDFD_GET_INFO on process %d", p->pid);
+  if (!(info.mask & PIDFD_INFO_EXIT))
+    {
+      if (!p->hung_up)
+        return 0;
+      return libcrun_make_error (
+          err, EPROTO, "process %d: the kernel gave no exit status after releasing it", p->pid);
+    }
+  *status = info.exit_code;
+  return 1;
+}
+
+/* The autoreap rung.  POLLIN on the pidfd means the child exited, not that
+ * the kernel released it: its exit status exists only from the release on,
+ * which the pidfd reports as POLLHUP (DESIGN.md section 2).  When the status
+ * is not there yet, libcrun_process_wait polls for the hang-up (bounded by
+ * the caller's timeout) and asks once more; only an answer after the
+ * hang-up is final. */
+static int
+collect_autoreaped (struct libcrun_process *p, libcrun_error_t *err)
+{
+  int status = 0;
+  int r = pidfd_exit_status (p, &status, err);
+
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    {
+      p->await_hup = true;
+      return 0;
+    }
+  p->status = status;
+  p->done = true;
+  return 0;
+}
+
 /* Collect the exit status once the child (or its waiter) has something to
  * say; leaves p->done false if not yet. */
 static int
@@ -467,32 +541,7 @@ collect (struct libcrun_process *p, libcrun_error_t *err)
   bool gone;
 
   if (p->rung == LIBCRUN_RUNG_AUTOREAP)
-    {
-      struct libcrun_pidfd_info info;
-      int tries;
-      /* The exit status exists once the kernel has released the task; the
-       * pidfd reports POLLHUP from then on.  Between POLLIN and that point
-       * the reply lacks PIDFD_INFO_EXIT: wait for the hang-up and ask again. */
-      for (tries = 0; tries < 2; tries++)
-        {
-          memset (&info, 0, sizeof (info));
-          info.mask = PIDFD_INFO_EXIT;
-          if (ioctl (p->pidfd, PIDFD_GET_INFO, &info) < 0)
-            return libcrun_make_error (err, errno, "PIDFD_GET_INFO on process %d", p->pid);
-          if (info.mask & PIDFD_INFO_EXIT)
-            {
-              p->status = info.exit_code;
-              p->done = true;
-              return 0;
-            }
-          {
-            struct pollfd pfd = { .fd = p->pidfd, .events = POLLHUP };
-            while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
-              ;
-          }
-        }
-      return libcrun_make_error (err, EPROTO, "process %d: the kernel gave no exit status", p->pid);
-    }
+    return collect_autoreaped (p, err);
 
   if (p->waiter)
     {
@@ -549,8 +598,10 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
           long long left = deadline - now_ms ();
           wait_ms = left > 0 ? (int)left : 0;
         }
+      /* Awaiting the hang-up, POLLIN stays set: ask for nothing, poll
+       * reports POLLHUP anyway. */
       if (watch >= 0)
-        pfd[n++] = (struct pollfd){ .fd = watch, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = watch, .events = p->await_hup ? 0 : POLLIN };
       else
         {
           /* A callback child without pidfd: check, then nap; no signal. */
@@ -576,6 +627,8 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
         feed_stdin (p);
       if (watch >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
         {
+          if (pfd[0].revents & (POLLHUP | POLLERR))
+            p->hung_up = true;
           if (collect (p, err) < 0)
             return -1;
         }

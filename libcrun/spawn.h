@@ -4,11 +4,16 @@
  *
  * Every child is created with exit signal 0, so the runtime is never sent
  * SIGCHLD for it and an embedding program's waitpid(-1) (without __WALL)
- * cannot see it.  Rungs, best first; the first spawn probes and the answer
- * is cached for the process:
+ * cannot see it.  Rungs, best first; what the kernel refuses is learnt on
+ * the way down and cached for the process (a spawn in normal mode, which
+ * starts at the second rung, never concludes that the first is missing):
  *   LIBCRUN_RUNG_AUTOREAP  clone3(CLONE_AUTOREAP|CLONE_PIDFD): the kernel
  *                          reaps; poll the pidfd, exit status by
- *                          PIDFD_GET_INFO; nothing ever waits
+ *                          PIDFD_GET_INFO; nothing ever waits.  POLLIN
+ *                          means exited, not released: when the status is
+ *                          not there yet (no EXIT bit, or ESRCH from a
+ *                          kernel racing with the release on another CPU)
+ *                          the wait goes on until POLLHUP and asks again
  *   LIBCRUN_RUNG_CLONE3    the kernel refuses the flag (EINVAL):
  *                          clone3(CLONE_PIDFD), waitid(P_PIDFD, __WALL)
  *   LIBCRUN_RUNG_CLONE     clone3 hidden (ENOSYS/EPERM: an outer seccomp
@@ -86,8 +91,10 @@ struct libcrun_process
   int status_fd; /* waiter -> runtime: the program's wait status; -1 without waiter */
   enum libcrun_spawn_rung rung;
   bool new_pgroup;
-  bool done;  /* exited and collected: nothing left to wait for */
-  int status; /* wait status once done */
+  bool done;      /* exited and collected: nothing left to wait for */
+  bool await_hup; /* autoreap rung: exited, the kernel has not released it yet */
+  bool hung_up;   /* autoreap rung: the pidfd reported POLLHUP (task released) */
+  int status;     /* wait status once done */
   /* stdin still to write (the child may read it slowly or never) */
   int stdin_fd;
   const char *stdin_data;
@@ -131,5 +138,10 @@ const char *libcrun_spawn_rung_name (enum libcrun_spawn_rung rung);
 /* Test-only: pretend the kernel refuses every rung above `rung` (0 turns
  * the pretence off).  Not for production callers. */
 void libcrun_spawn_test_limit_rung (enum libcrun_spawn_rung rung);
+
+/* Test-only fault injection: the next `times` PIDFD_GET_INFO calls of the
+ * autoreap rung answer ESRCH, as a kernel does when the child is released
+ * on another CPU during the call.  Not for production callers. */
+void libcrun_spawn_test_fail_pidfd_info (int times);
 
 #endif

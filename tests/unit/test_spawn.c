@@ -863,6 +863,112 @@ test_args_env (void)
   free (path);
 }
 
+/* The rung cache must not be poisoned by normal mode (issue 17): a process
+ * whose first spawn is in normal mode (second rung) must still get the
+ * first rung in autoreap mode where the kernel has CLONE_AUTOREAP, and the
+ * second rung, silently, where it does not. */
+static void
+test_rung_cache_normal_then_autoreap (void)
+{
+  struct libcrun_process p;
+  struct libcrun_wait_result r;
+  int e = 0;
+  enum libcrun_spawn_rung want
+      = kernel_has_autoreap (&e) ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3;
+
+  spawn_sh (&p, "exit 3", false, false);
+  tap_check (p.rung == LIBCRUN_RUNG_CLONE3, "normal-mode spawn: rung %s",
+             libcrun_spawn_rung_name (p.rung));
+  wait_ok (&p, -1, &r);
+  tap_check (r.kind == LIBCRUN_WAIT_EXITED && r.code == 3, "kind %d code %d", r.kind, r.code);
+  libcrun_process_release (&p);
+
+  spawn_sh (&p, "exit 4", true, false);
+  tap_check (p.rung == want, "autoreap-mode spawn after a normal one: rung %d (%s), want %d (%s)",
+             p.rung, libcrun_spawn_rung_name (p.rung), want, libcrun_spawn_rung_name (want));
+  wait_ok (&p, -1, &r);
+  tap_check (r.kind == LIBCRUN_WAIT_EXITED && r.code == 4, "kind %d code %d", r.kind, r.code);
+  libcrun_process_release (&p);
+  tap_check (libcrun_spawn_best_rung () == want, "best rung %d (%s), want %d",
+             libcrun_spawn_best_rung (), libcrun_spawn_rung_name (libcrun_spawn_best_rung ()),
+             want);
+  /* and normal mode after autoreap mode still gets the second rung */
+  spawn_sh (&p, "exit 0", false, false);
+  tap_check (p.rung == LIBCRUN_RUNG_CLONE3, "normal-mode spawn after autoreap: rung %s",
+             libcrun_spawn_rung_name (p.rung));
+  wait_ok (&p, -1, &r);
+  libcrun_process_release (&p);
+}
+
+/* Skip unless rung 1 exists; the PIDFD_GET_INFO path is only taken there. */
+static void
+require_autoreap_rung (void)
+{
+  int e = 0;
+  if (!kernel_has_autoreap (&e))
+    tap_skip ("this kernel does not support CLONE_AUTOREAP (clone3 answered %s): the "
+              "PIDFD_GET_INFO path of rung 1 runs in the patched guest (make check-kernel)",
+              strerror (e));
+}
+
+/* A kernel that answers PIDFD_GET_INFO with ESRCH right after POLLIN (the
+ * release race of issue 17) must not fail the spawn: the status comes after
+ * the hang-up.  Both a program and a callback child, exit and signal. */
+static void
+test_autoreap_pidfd_info_esrch_once (void)
+{
+  struct libcrun_spawn_options o;
+  struct libcrun_process p;
+  struct libcrun_wait_result r;
+  libcrun_error_t err = NULL;
+  int code = 21, i;
+
+  require_autoreap_rung ();
+  for (i = 0; i < 20; i++)
+    {
+      libcrun_spawn_test_fail_pidfd_info (1);
+      spawn_sh (&p, i % 2 ? "exit 7" : "kill -9 $$", true, false);
+      tap_check (p.rung == LIBCRUN_RUNG_AUTOREAP, "rung %s", libcrun_spawn_rung_name (p.rung));
+      tap_require (libcrun_process_wait (&p, 10000, &r, &err) == 0, "wait after one ESRCH: %s",
+                   err ? err->msg : "?");
+      if (i % 2)
+        tap_check (r.kind == LIBCRUN_WAIT_EXITED && r.code == 7, "kind %d code %d", r.kind, r.code);
+      else
+        tap_check (r.kind == LIBCRUN_WAIT_SIGNALED && r.code == SIGKILL, "kind %d code %d", r.kind,
+                   r.code);
+      libcrun_process_release (&p);
+    }
+  opts_init (&o);
+  o.callback = cb_exit_code;
+  o.callback_arg = &code;
+  o.autoreap = true;
+  libcrun_spawn_test_fail_pidfd_info (1);
+  tap_require (libcrun_spawn (&o, &p, &err) == 0, "spawn: %s", err ? err->msg : "?");
+  tap_require (libcrun_process_wait (&p, 10000, &r, &err) == 0, "callback wait: %s",
+               err ? err->msg : "?");
+  tap_check (r.kind == LIBCRUN_WAIT_EXITED && r.code == 21, "kind %d code %d", r.kind, r.code);
+  libcrun_process_release (&p);
+}
+
+/* ESRCH after the hang-up is final: an error naming the call, not a hang. */
+static void
+test_autoreap_pidfd_info_esrch_after_hangup (void)
+{
+  struct libcrun_process p;
+  struct libcrun_wait_result r;
+  libcrun_error_t err = NULL;
+
+  require_autoreap_rung ();
+  libcrun_spawn_test_fail_pidfd_info (2);
+  spawn_sh (&p, "exit 0", true, false);
+  tap_check (libcrun_process_wait (&p, 10000, &r, &err) < 0, "two ESRCH answers must fail");
+  tap_check (err && err->status == ESRCH && strstr (err->msg, "PIDFD_GET_INFO"),
+             "error: %s (errno %d)", err ? err->msg : "none", err ? err->status : 0);
+  libcrun_error_release (&err);
+  p.done = true;
+  libcrun_process_release (&p);
+}
+
 int
 main (void)
 {
@@ -888,5 +994,8 @@ main (void)
   TAP_RUN (test_clone_child_invisible);
   TAP_RUN (test_clone_child_invisible_after_exec);
   TAP_RUN (test_limit_switch_reversible);
+  TAP_RUN (test_rung_cache_normal_then_autoreap);
+  TAP_RUN (test_autoreap_pidfd_info_esrch_once);
+  TAP_RUN (test_autoreap_pidfd_info_esrch_after_hangup);
   return tap_done ();
 }
