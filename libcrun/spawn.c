@@ -476,61 +476,56 @@ reap_direct (struct libcrun_process *p, pid_t pid, bool block, int *status, bool
 }
 
 /* Ask the kernel for the exit status of an autoreaped child.  Returns 1
- * with the status, 0 when the kernel has none yet, -1 on error. */
+ * with the status, 0 when the kernel has none (yet), or -errno. */
 static int
-pidfd_exit_status (struct libcrun_process *p, int *status, libcrun_error_t *err)
+pidfd_exit_status (struct libcrun_process *p, int *status)
 {
   struct libcrun_pidfd_info info;
-  int e = 0;
 
   memset (&info, 0, sizeof (info));
   info.mask = PIDFD_INFO_EXIT;
   if (__atomic_load_n (&test_pidfd_info_esrch, __ATOMIC_SEQ_CST) > 0
       && __atomic_sub_fetch (&test_pidfd_info_esrch, 1, __ATOMIC_SEQ_CST) >= 0)
-    e = ESRCH;
-  else if (ioctl (p->pidfd, PIDFD_GET_INFO, &info) < 0)
-    e = errno;
-  /* ESRCH before the hang-up: the task is being released right now.  The
-   * 6.1 series before its fix, and upstream pidfd_info() still, take a pid
-   * that release_task() on another CPU has just detached for "not visible"
-   * and answer ESRCH; the status is there once the pidfd hangs up. */
-  if (e == ESRCH && !p->hung_up)
-    return 0;
-  if (e)
-    return libcrun_make_error (err, e, "PIDFD_GET_INFO on process %d", p->pid);
+    return -ESRCH;
+  if (ioctl (p->pidfd, PIDFD_GET_INFO, &info) < 0)
+    return -errno;
   if (!(info.mask & PIDFD_INFO_EXIT))
-    {
-      if (!p->hung_up)
-        return 0;
-      return libcrun_make_error (
-          err, EPROTO, "process %d: the kernel gave no exit status after releasing it", p->pid);
-    }
+    return 0;
   *status = info.exit_code;
   return 1;
 }
 
 /* The autoreap rung.  POLLIN on the pidfd means the child exited, not that
- * the kernel released it: its exit status exists only from the release on,
- * which the pidfd reports as POLLHUP (DESIGN.md section 2).  When the status
- * is not there yet, libcrun_process_wait polls for the hang-up (bounded by
- * the caller's timeout) and asks once more; only an answer after the
- * hang-up is final. */
+ * the kernel released it, and the exit status exists only from the release
+ * on, which the pidfd reports as POLLHUP (DESIGN.md section 2).  Asked at
+ * POLLIN, the kernel may answer without the EXIT bit (not released yet:
+ * a ptraced child stays a zombie until its tracer waits), or ESRCH: the
+ * 6.1 series before its fix, and upstream pidfd_info() still, take a pid
+ * that release_task() on another CPU has just detached for "not visible".
+ * So the first answer that has no status is not final: the wait goes on
+ * until the pidfd hangs up (bounded by the caller's timeout) and asks once
+ * more; that second answer is. */
 static int
 collect_autoreaped (struct libcrun_process *p, libcrun_error_t *err)
 {
   int status = 0;
-  int r = pidfd_exit_status (p, &status, err);
+  int r = pidfd_exit_status (p, &status);
 
-  if (r < 0)
-    return -1;
-  if (r == 0)
+  if (r == 1)
+    {
+      p->status = status;
+      p->done = true;
+      return 0;
+    }
+  if (!p->await_hup && (r == 0 || r == -ESRCH))
     {
       p->await_hup = true;
       return 0;
     }
-  p->status = status;
-  p->done = true;
-  return 0;
+  if (r < 0)
+    return libcrun_make_error (err, -r, "PIDFD_GET_INFO on process %d", p->pid);
+  return libcrun_make_error (
+      err, EPROTO, "process %d: the kernel gave no exit status after releasing it", p->pid);
 }
 
 /* Collect the exit status once the child (or its waiter) has something to
@@ -627,8 +622,6 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
         feed_stdin (p);
       if (watch >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
         {
-          if (pfd[0].revents & (POLLHUP | POLLERR))
-            p->hung_up = true;
           if (collect (p, err) < 0)
             return -1;
         }

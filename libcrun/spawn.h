@@ -92,8 +92,7 @@ struct libcrun_process
   enum libcrun_spawn_rung rung;
   bool new_pgroup;
   bool done;      /* exited and collected: nothing left to wait for */
-  bool await_hup; /* autoreap rung: exited, the kernel has not released it yet */
-  bool hung_up;   /* autoreap rung: the pidfd reported POLLHUP (task released) */
+  bool await_hup; /* autoreap rung: asked once at POLLIN, waiting for POLLHUP */
   int status;     /* wait status once done */
   /* stdin still to write (the child may read it slowly or never) */
   int stdin_fd;
