@@ -7,6 +7,8 @@
 # On a kernel with CLONE_AUTOREAP it also checks that hooks use that rung,
 # that a failing hook's status comes through PIDFD_GET_INFO, and that a hook
 # orphaned by a SIGKILLed runtime under a subreaper leaves no zombie.
+# Under load (STRESS_RUNS, default 30): runs with 100 createRuntime hooks,
+# then 100 startContainer hooks under the container seccomp profile.
 crun=$1
 fails=0
 ok() { echo "GUEST-CRUN ok $*"; }
@@ -112,6 +114,87 @@ if [ $supported = 1 ]; then
 		bad "orphaned hook left $hook_zombies zombie(s)"
 else
 	ok "without CLONE_AUTOREAP the orphaned hook left $hook_zombies zombie(s) (informational)"
+fi
+
+# 5. under load (issue 17): STRESS_RUNS runs of a container with 100
+# createRuntime hooks each, in autoreap mode.  Every run must succeed and
+# every hook must be spawned on the best rung ($want).
+runs=${STRESS_RUNS:-30}
+hooks_json() { # COUNT PATH ARGS_JSON -> a JSON array of COUNT hooks
+	i=0 sep=
+	printf '['
+	while [ $i -lt $1 ]; do
+		printf '%s{"path": "%s", "args": %s}' "$sep" "$2" "$3"
+		sep=', ' i=$((i + 1))
+	done
+	printf ']'
+}
+stress_config() { # HOOKS_OBJECT SECCOMP_MEMBER ARGS_JSON
+	cat > $work/bundle/config.json <<JSON
+{
+  "ociVersion": "1.0.0",
+  "process": {"terminal": false, "user": {"uid": 0, "gid": 0},
+              "args": $3, "env": ["PATH=/bin"], "cwd": "/"},
+  "root": {"path": "rootfs"},
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+  "hooks": $1,
+  "annotations": {"run.oci.autoreap": "1"},
+  "linux": {$2"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}]}
+}
+JSON
+}
+stress_config "{\"createRuntime\": $(hooks_json 100 /bin/true '["true"]')}" "" '["true"]'
+bad_runs=0 bad_rungs=0 first=
+i=0
+while [ $i -lt $runs ]; do
+	run stress-$i
+	n=$(grep -c "createRuntime hook #[0-9]* \`/bin/true\`: pid [0-9]*, spawner \`$want\` (autoreap mode)" $work/out)
+	if [ $rc != 0 ]; then
+		bad_runs=$((bad_runs + 1))
+		[ -n "$first" ] || first="run $i rc $rc: $(grep -v 'level=debug\|^\[debug\]' $work/out | head -n 3)"
+	fi
+	[ "$n" = 100 ] || bad_rungs=$((bad_rungs + 1))
+	i=$((i + 1))
+done
+echo "GUEST-CRUN stress createRuntime: $runs runs x 100 hooks: $bad_runs failed runs, $bad_rungs runs with a hook off $want ${first:+(first: $first)}"
+[ $bad_runs = 0 ] && [ $bad_rungs = 0 ] &&
+	ok "$runs runs x 100 createRuntime hooks in autoreap mode, all on $want" ||
+	bad "createRuntime stress: $bad_runs failed runs, $bad_rungs runs off $want; $first"
+
+# 6. the same with startContainer hooks, which run in the container's init
+# under the container's seccomp profile (contrib/seccomp/default.json,
+# rendered on the host to /seccomp.json; clone3 reaches the kernel).  The
+# init logs nothing by then, so each hook tells its rung itself: an
+# autoreaped hook is the init's own child (parent pid 1 in the container),
+# a hook on a lower rung is the child of a waiter.
+if [ -s /seccomp.json ]; then
+	stress_config "{\"startContainer\": $(hooks_json 100 /bin/sh '["sh", "-c", "echo $PPID >> /ppids"]')}" \
+		"\"seccomp\": $(cat /seccomp.json), " '["sh", "-c", "grep ^Seccomp: /proc/self/status"]'
+	bad_runs=0 bad_rungs=0 first= filtered=0
+	i=0
+	while [ $i -lt $runs ]; do
+		rm -f $work/bundle/rootfs/ppids
+		run sstress-$i
+		if [ $rc != 0 ]; then
+			bad_runs=$((bad_runs + 1))
+			[ -n "$first" ] || first="run $i rc $rc: $(grep -v 'level=debug\|^\[debug\]' $work/out | head -n 3)"
+		fi
+		grep -q '^Seccomp:[[:space:]]*2' $work/out && filtered=$((filtered + 1))
+		total=$(wc -l < $work/bundle/rootfs/ppids 2>/dev/null || echo 0)
+		direct=$(grep -cx 1 $work/bundle/rootfs/ppids 2>/dev/null || echo 0)
+		if [ $supported = 1 ]; then
+			[ "$total" = 100 ] && [ "$direct" = 100 ] || bad_rungs=$((bad_rungs + 1))
+		else
+			[ "$total" = 100 ] && [ "$direct" = 0 ] || bad_rungs=$((bad_rungs + 1))
+		fi
+		i=$((i + 1))
+	done
+	echo "GUEST-CRUN stress startContainer+seccomp: $runs runs x 100 hooks: $bad_runs failed runs, $bad_rungs runs with a hook off $want, $filtered runs under a filter ${first:+(first: $first)}"
+	[ $bad_runs = 0 ] && [ $bad_rungs = 0 ] && [ $filtered = $runs ] &&
+		ok "$runs runs x 100 startContainer hooks under the seccomp profile, all on $want" ||
+		bad "startContainer stress: $bad_runs failed runs, $bad_rungs runs off $want, $filtered/$runs filtered; $first"
+else
+	bad "no /seccomp.json in the guest: the seccomp stress cannot run"
 fi
 
 echo "GUEST-CRUN fails=$fails"
