@@ -25,11 +25,16 @@
 # Environment:
 #   CRUN_KERNEL_CACHE, CRUN_KERNEL_WORK  see build-kernel.sh
 #   CHECK_KERNEL_BOOT_TIMEOUT            seconds per qemu boot (default 900)
+#   CHECK_KERNEL_BOOTS                   the boots to run, a subset of
+#                                        "patched-smp2 patched-smp4 unpatched-smp2"
+#                                        (default: all three)
 #   CRUN_BINARY                          optional, see "guest-crun hook"
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=initramfs.sh
+. "$here/initramfs.sh"
 kdir=$repo/contrib/kernel
 work=${CRUN_KERNEL_WORK:-/var/tmp/crun-autoreap-work}
 boot_timeout=${CHECK_KERNEL_BOOT_TIMEOUT:-900}
@@ -138,11 +143,8 @@ parse_totals() { # name logfile
 guest_crun=0
 rootfs=$work/initramfs
 rm -rf "$rootfs"
-mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,tmp,tests,usr/bin,usr/sbin}
-cp /bin/busybox "$rootfs/bin/busybox" || fatal "no /bin/busybox (busybox-static)"
+initramfs_skeleton "$rootfs" || fatal "cannot lay out the initramfs (is busybox-static installed?)"
 cp "$testbin" "$rootfs/tests/"
-mknod -m 600 "$rootfs/dev/console" c 5 1
-mknod -m 666 "$rootfs/dev/null" c 1 3
 
 # ---- guest-crun hook (optional extension point) -------------------------
 # When CRUN_BINARY names a runnable crun and tests/kernel/guest-crun.sh
@@ -158,12 +160,7 @@ if [ -n "${CRUN_BINARY:-}" ] && [ -f "$here/guest-crun.sh" ]; then
 	# The zombie check of guest-crun.sh runs crun under a subreaper.
 	gcc -static -O2 -o "$rootfs/usr/local/bin/subreaper" "$repo/tests/guest/subreaper.c" ||
 		fatal "cannot build tests/guest/subreaper.c"
-	# ldd prints "name => /path (addr)" and "/lib64/ld-linux... (addr)".
-	ldd "$CRUN_BINARY" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
-		[ -e "$lib" ] || continue
-		mkdir -p "$rootfs$(dirname "$lib")"
-		cp -L "$lib" "$rootfs$lib"
-	done
+	initramfs_add_libs "$rootfs" "$CRUN_BINARY"
 	# The seccomp stress of guest-crun.sh: the project's default container
 	# profile rendered here (the guest has no python).
 	python3 "$repo/contrib/seccomp/render.py" "$repo/contrib/seccomp/default.json" \
@@ -181,11 +178,7 @@ if [ ! -x "$unitbin" ] && [ -f "$repo/Makefile" ]; then
 fi
 [ -x "$unitbin" ] || fatal "no $unitbin: build the tree first (contrib/build.sh)"
 cp "$unitbin" "$rootfs/tests/test_spawn"
-ldd "$unitbin" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
-	[ -e "$lib" ] || continue
-	mkdir -p "$rootfs$(dirname "$lib")"
-	cp -L "$lib" "$rootfs$lib"
-done
+initramfs_add_libs "$rootfs" "$unitbin"
 # -------------------------------------------------------------------------
 
 cat >"$rootfs/init" <<EOF
@@ -213,7 +206,7 @@ poweroff -f
 EOF
 chmod 755 "$rootfs/init"
 initrd=$work/initramfs.cpio.gz
-(cd "$rootfs" && find . | cpio -o -H newc --quiet | gzip -9) >"$initrd" ||
+initramfs_pack "$rootfs" "$initrd" ||
 	fatal "cannot build the initramfs"
 log "initramfs: $initrd ($(du -h "$initrd" | cut -f1))"
 
@@ -222,7 +215,7 @@ log "initramfs: $initrd ($(du -h "$initrd" | cut -f1))"
 # only shows with several CPUs, so the patched kernel boots with 2 and 4.
 # The unpatched kernel runs fewer stress runs: it only has to show that the
 # fallback rung never fails.
-boots=(patched-smp2 patched-smp4 unpatched-smp2)
+read -r -a boots <<<"${CHECK_KERNEL_BOOTS:-patched-smp2 patched-smp4 unpatched-smp2}"
 declare -A boot_secs boot_variant boot_smp boot_runs
 boot_variant=([patched-smp2]=patched [patched-smp4]=patched [unpatched-smp2]=unpatched)
 boot_smp=([patched-smp2]=2 [patched-smp4]=4 [unpatched-smp2]=2)

@@ -180,8 +180,11 @@ if [ -s /seccomp.json ]; then
 			[ -n "$first" ] || first="run $i rc $rc: $(grep -v 'level=debug\|^\[debug\]' $work/out | head -n 3)"
 		fi
 		grep -q '^Seccomp:[[:space:]]*2' $work/out && filtered=$((filtered + 1))
-		total=$(wc -l < $work/bundle/rootfs/ppids 2>/dev/null || echo 0)
-		direct=$(grep -cx 1 $work/bundle/rootfs/ppids 2>/dev/null || echo 0)
+		# (grep -c prints 0 itself when nothing matches)
+		total=$(cat $work/bundle/rootfs/ppids 2>/dev/null | wc -l)
+		direct=$(grep -cx 1 $work/bundle/rootfs/ppids 2>/dev/null)
+		direct=${direct:-0}
+		[ $i = 0 ] && echo "GUEST-CRUN startContainer hooks' parent pids, first run: $(sort $work/bundle/rootfs/ppids 2>/dev/null | uniq -c | head -n 3 | tr '\n' ' ')"
 		if [ $supported = 1 ]; then
 			[ "$total" = 100 ] && [ "$direct" = 100 ] || bad_rungs=$((bad_rungs + 1))
 		else
