@@ -151,6 +151,10 @@ exec_helper_main (void *arg)
   long pid;
   char hdr[1 + sizeof (int)];
 
+  /* Before setns: see libcrun_apply_oom_score_adj; the process cloned
+   * below inherits the value. */
+  if (libcrun_apply_oom_score_adj (0, c->proc, &err) < 0)
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
   if (c->ns_flags && setns (c->init_pidfd, c->ns_flags) < 0)
     {
       libcrun_make_error (&err, errno, "join the namespaces of the container");

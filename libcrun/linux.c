@@ -295,7 +295,8 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
                                const struct libcrun_seccomp_program *seccomp, char **exe_out,
                                libcrun_error_t *err)
 {
-  if (libcrun_apply_oom_score_adj (proc, err) < 0 || libcrun_apply_rlimits (proc, err) < 0)
+  /* oom_score_adj is not set here: see libcrun_apply_oom_score_adj. */
+  if (libcrun_apply_rlimits (proc, err) < 0)
     return -1;
 
   /* A missing cwd is created, as runc and crun do (still privileged here). */
@@ -877,6 +878,8 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
           goto fail;
         }
     }
+  if (libcrun_apply_oom_score_adj (h->pid, config->process, err) < 0)
+    goto fail;
   if (new_userns && l
       && write_mappings (h->pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
     goto fail;

@@ -155,20 +155,29 @@ libcrun_apply_rlimits (const struct oci_process *p, libcrun_error_t *err)
 
 /* --------------------------------------------------------- oom_score_adj */
 
+/* Written by a process outside the container's user namespace (the runtime
+ * for the init, the exec helper before it joins the namespaces): the
+ * runtime's processes are not dumpable (src/crun.c), so their /proc files
+ * belong to the host's root, which a process inside a new user namespace
+ * cannot open for writing.  The value is inherited by fork and kept by
+ * setns and execve. */
 int
-libcrun_apply_oom_score_adj (const struct oci_process *p, libcrun_error_t *err)
+libcrun_apply_oom_score_adj (pid_t pid, const struct oci_process *p, libcrun_error_t *err)
 {
   cleanup_close int fd = -1;
-  char buf[32];
+  char path[64], buf[32];
   int len, ret;
 
   if (p == NULL || !p->has_oom_score_adj)
     return 0;
 
-  fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (pid > 0)
+    snprintf (path, sizeof (path), "/proc/%d/oom_score_adj", pid);
+  else
+    snprintf (path, sizeof (path), "/proc/self/oom_score_adj");
+  fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return libcrun_make_error (err, errno,
-                               "`process.oomScoreAdj`: open `/proc/self/oom_score_adj`");
+    return libcrun_make_error (err, errno, "`process.oomScoreAdj`: open `%s`", path);
 
   len = snprintf (buf, sizeof (buf), "%d", p->oom_score_adj);
   ret = write_all (fd, buf, (size_t)len);
@@ -178,12 +187,11 @@ libcrun_apply_oom_score_adj (const struct oci_process *p, libcrun_error_t *err)
        * writer unless the caller has CAP_SYS_RESOURCE: say so. */
       if (-ret == EACCES)
         return libcrun_make_error (err, EACCES,
-                                   "`process.oomScoreAdj`: write %d to `/proc/self/oom_score_adj`: "
-                                   "lowering it needs CAP_SYS_RESOURCE",
-                                   p->oom_score_adj);
-      return libcrun_make_error (err, -ret,
-                                 "`process.oomScoreAdj`: write %d to `/proc/self/oom_score_adj`",
-                                 p->oom_score_adj);
+                                   "`process.oomScoreAdj`: write %d to `%s`: lowering it needs "
+                                   "CAP_SYS_RESOURCE",
+                                   p->oom_score_adj, path);
+      return libcrun_make_error (err, -ret, "`process.oomScoreAdj`: write %d to `%s`",
+                                 p->oom_score_adj, path);
     }
   return 0;
 }

@@ -16,7 +16,8 @@
 #include "error.h"
 
 int libcrun_apply_rlimits (const struct oci_process *p, libcrun_error_t *err);
-int libcrun_apply_oom_score_adj (const struct oci_process *p, libcrun_error_t *err);
+/* pid 0: the calling process. */
+int libcrun_apply_oom_score_adj (pid_t pid, const struct oci_process *p, libcrun_error_t *err);
 int libcrun_set_user (const struct oci_process *p, libcrun_error_t *err);
 int libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err);
 int libcrun_apply_no_new_privs (const struct oci_process *p, libcrun_error_t *err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 struct crun_global_options crun_options = {
@@ -286,11 +287,37 @@ check_cgroup_manager (void)
   return 0;
 }
 
+/* CVE-2019-5736: a process in a container that opens /proc/PID/exe of a
+ * runtime process inside the container's pid namespace (the `exec` helper,
+ * the init of a container joining an existing pid namespace before its
+ * execve, a spawner's waiter) can reopen the runtime binary for writing once
+ * that process is gone.  Opening /proc/PID/exe needs ptrace access to PID,
+ * and a non-dumpable process refuses it to anybody without CAP_SYS_PTRACE
+ * in the user namespace its memory belongs to, the host's.  The mark is
+ * per mm and inherited by clone() and fork(), so setting it here, before
+ * anything is cloned, covers every process of the runtime from birth, with
+ * no window; execve() of the container's program clears it, when
+ * /proc/PID/exe no longer is the runtime.  It costs one prctl, where
+ * re-executing from a sealed memfd copy (crun, runc) costs a copy and an
+ * execve on every call.  What it leaves open: a container given
+ * CAP_SYS_PTRACE without a user namespace of its own may still open the
+ * file (it could ptrace the runtime as well); see README, Security.
+ * Rootless runtimes keep the mark off for now: the children's /proc files
+ * would become root's and the runtime could not write their uid_map (see
+ * README, Security, for what that leaves open). */
+static void
+protect_runtime_binary (void)
+{
+  if (geteuid () == 0)
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   const struct command *c;
 
+  protect_runtime_binary ();
   argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
 
   if (crun_options.log)
