@@ -134,7 +134,7 @@ test_oom_score_adj (void)
   int fd;
   ssize_t n;
 
-  tap_require (libcrun_apply_oom_score_adj (&p, &err) == 0, "apply: %s", err ? err->msg : "?");
+  tap_require (libcrun_apply_oom_score_adj (0, &p, &err) == 0, "apply: %s", err ? err->msg : "?");
   fd = open ("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
   tap_require (fd >= 0, "open");
   n = read (fd, buf, sizeof (buf) - 1);
