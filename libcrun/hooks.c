@@ -98,7 +98,8 @@ run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
   struct libcrun_spawn_options so;
   struct libcrun_process p;
   struct libcrun_wait_result r;
-  int timeout_ms = h->has_timeout ? h->timeout * 1000 : -1;
+  /* in long long: a timeout of INT_MAX seconds does not fit an int in ms */
+  long long timeout_ms = h->has_timeout ? (long long)h->timeout * 1000 : -1;
   int ret = 0;
 
   memset (&so, 0, sizeof (so));

@@ -59,8 +59,10 @@ static int
 sync_send (int sync, enum sync_type t, libcrun_error_t *err)
 {
   char c = (char)t;
-  if (write (sync, &c, 1) != 1)
-    return libcrun_make_error (err, errno, "write to the sync socket");
+  /* The runtime sends on it too: a dead init must not raise SIGPIPE there. */
+  int r = send_all (sync, &c, 1);
+  if (r < 0)
+    return libcrun_make_error (err, -r, "write to the sync socket");
   return 0;
 }
 

@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,6 +162,7 @@ struct child_setup
   const struct libcrun_spawn_options *o;
   int stdin_fd, stdout_fd, stderr_fd;
   int errpipe;
+  int max_fd; /* highest fd to mark close-on-exec without close_range */
   char *const *argv;
   char *const *envp;
 };
@@ -190,6 +193,26 @@ reset_signals (void)
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
+/* The program gets fds 0, 1 and 2 and nothing else, whatever the caller left
+ * open without close-on-exec (hooks must not carry the runtime's or an
+ * embedder's fds into a container's namespaces).  Marking them
+ * close-on-exec instead of closing them keeps errpipe working until the
+ * execve.  close_range(CLOSE_RANGE_CLOEXEC) is 5.11+; below, a loop of
+ * fcntl, which is async-signal-safe. */
+static void
+cloexec_from_3 (int max_fd)
+{
+  int fd;
+  if (sys_close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  for (fd = 3; fd <= max_fd; fd++)
+    {
+      int flags = fcntl (fd, F_GETFD);
+      if (flags >= 0 && !(flags & FD_CLOEXEC))
+        fcntl (fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
 static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
 {
   reset_signals ();
@@ -212,6 +235,7 @@ static void __attribute__ ((noreturn)) run_child (const struct child_setup *c)
       r = c->o->callback (c->o->callback_arg);
       _exit (r);
     }
+  cloexec_from_3 (c->max_fd);
   execve (c->o->path, c->argv, c->envp);
   child_fail_errno (c->errpipe, errno);
 }
@@ -266,16 +290,24 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
   /* Only the program keeps the error pipe, its stdio and the stdin socket:
    * EOF on them must mean the program exec'd, exited or closed them. */
   close_all_but (sock);
-  if (write_all (sock, &pid, sizeof (pid)) < 0)
+  if (send_all (sock, &pid, sizeof (pid)) < 0)
     _exit (1);
   memset (&si, 0, sizeof (si));
   while (waitid (P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
     if (errno != EINTR)
       _exit (1);
   status = status_from_siginfo (&si);
-  (void)write_all (sock, &status, sizeof (status));
-  while (read (sock, &eof, 1) > 0 || errno == EINTR)
-    ;
+  (void)send_all (sock, &status, sizeof (status));
+  /* Until EOF: the runtime closes the socket when it is done.  (errno is
+   * only looked at after a failed read: a stale EINTR must not turn EOF
+   * into an endless loop.) */
+  for (;;)
+    {
+      ssize_t n = read (sock, &eof, 1);
+      if (n > 0 || (n < 0 && errno == EINTR))
+        continue;
+      break;
+    }
   waitpid (pid, &status, 0);
   _exit (0);
 }
@@ -338,6 +370,11 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
   c.errpipe = err_write;
   c.argv = o->argv ? o->argv : default_argv;
   c.envp = o->envp ? o->envp : environ;
+  {
+    struct rlimit rl;
+    c.max_fd
+        = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+  }
 
   pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, &rung, &pidfd);
   /* Only an autoreaped program or a callback may be our direct child: an
@@ -574,8 +611,8 @@ now_ms (void)
 }
 
 int
-libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_wait_result *r,
-                      libcrun_error_t *err)
+libcrun_process_wait (struct libcrun_process *p, long long timeout_ms,
+                      struct libcrun_wait_result *r, libcrun_error_t *err)
 {
   long long deadline = timeout_ms < 0 ? -1 : now_ms () + timeout_ms;
 
@@ -591,7 +628,8 @@ libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_
       if (deadline >= 0)
         {
           long long left = deadline - now_ms ();
-          wait_ms = left > 0 ? (int)left : 0;
+          /* poll takes an int: wake up every ~24 days and go on */
+          wait_ms = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
         }
       /* Awaiting the hang-up, POLLIN stays set: ask for nothing, poll
        * reports POLLHUP anyway. */

@@ -117,10 +117,11 @@ struct libcrun_wait_result
 int libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
                    libcrun_error_t *err);
 
-/* Wait up to timeout_ms (-1: forever) for the child to exit, feeding its
- * stdin meanwhile.  TIMEOUT leaves the child running. */
-int libcrun_process_wait (struct libcrun_process *p, int timeout_ms, struct libcrun_wait_result *r,
-                          libcrun_error_t *err);
+/* Wait up to timeout_ms (negative: forever) for the child to exit, feeding
+ * its stdin meanwhile.  TIMEOUT leaves the child running.  A long long, so
+ * that a hook timeout of up to INT_MAX seconds fits in milliseconds. */
+int libcrun_process_wait (struct libcrun_process *p, long long timeout_ms,
+                          struct libcrun_wait_result *r, libcrun_error_t *err);
 
 /* Send sig to the child (to its whole process group when it leads one). */
 int libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_FILE_SIZE (64 * 1024 * 1024)
@@ -137,13 +138,15 @@ strv_free (char **v)
   free (v);
 }
 
-int
-write_all (int fd, const void *data, size_t len)
+/* On a socket, send() with MSG_NOSIGNAL: a peer that went away is an EPIPE
+ * error, where write() would also raise SIGPIPE in the caller. */
+static int
+put_all (int fd, const void *data, size_t len, bool on_socket)
 {
   const char *p = data;
   while (len > 0)
     {
-      ssize_t r = write (fd, p, len);
+      ssize_t r = on_socket ? send (fd, p, len, MSG_NOSIGNAL) : write (fd, p, len);
       if (r < 0)
         {
           if (errno == EINTR)
@@ -154,6 +157,18 @@ write_all (int fd, const void *data, size_t len)
       len -= (size_t)r;
     }
   return 0;
+}
+
+int
+write_all (int fd, const void *data, size_t len)
+{
+  return put_all (fd, data, len, false);
+}
+
+int
+send_all (int fd, const void *data, size_t len)
+{
+  return put_all (fd, data, len, true);
 }
 
 int

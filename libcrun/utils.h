@@ -63,6 +63,8 @@ int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t 
                           libcrun_error_t *err);
 /* write()/read() that retry on EINTR and short counts; return 0 or -errno. */
 int write_all (int fd, const void *data, size_t len);
+/* write_all for sockets: never raises SIGPIPE (MSG_NOSIGNAL). */
+int send_all (int fd, const void *data, size_t len);
 int read_exact (int fd, void *data, size_t len);
 
 /* mkdir -p; existing directories are fine. */

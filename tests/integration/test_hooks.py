@@ -554,3 +554,13 @@ def test_hook_output_without_annotations_goes_to_runtime(runtime, bundle, autore
     r = runtime.run(bundle)
     assert r.rc == 0, r
     assert "rt-out" in r.out and "rt-err" in r.err, r
+
+
+@pytest.mark.parametrize("timeout", [4294968, 2147483647])
+def test_huge_timeout_does_not_overflow(runtime, bundle, autoreap, timeout):
+    """A hook timeout is seconds in an int; in milliseconds it needs more
+    (issue 9).  4294968 s is 4294968000 ms, which wraps to 704 ms in 32
+    bits: a hook that sleeps 2 s must still succeed."""
+    add_hook(bundle, "createRuntime", sh_hook("sleep 2", timeout=timeout))
+    set_autoreap(bundle, autoreap)
+    runtime.run_ok(bundle, "true")

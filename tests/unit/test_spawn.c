@@ -237,6 +237,38 @@ battery (bool autoreap, enum libcrun_spawn_rung want)
              r.kind, r.code);
   libcrun_process_release (&p);
 
+  /* fds 0, 1 and 2 only: an fd the caller left open without close-on-exec
+   * does not reach the program (issue 9) */
+  {
+    int stray = dup2 (2, 57), fd, e;
+    char *path = make_tmpfile (&fd), *got;
+    char *argv[] = { (char *)"sh", (char *)"-c",
+                     (char *)"for f in 3 4 5 6 57; do [ -e /proc/$$/fd/$f ] && echo $f; done; "
+                             "echo end",
+                     NULL };
+    struct libcrun_spawn_options o;
+    tap_require (stray == 57, "dup2: %s", strerror (errno));
+    opts_init (&o);
+    o.path = "/bin/sh";
+    o.argv = argv;
+    o.autoreap = autoreap;
+    o.stdout_fd = fd;
+    o.stdin_data = "x";
+    o.stdin_len = 1;
+    e = libcrun_spawn (&o, &p, &err);
+    tap_require (e == 0, "spawn: %s", err ? err->msg : "?");
+    wait_ok (&p, 10000, &r);
+    libcrun_process_release (&p);
+    close (stray);
+    got = slurp (path, NULL);
+    tap_check (strcmp (got, "end\n") == 0, "fds beyond 2 open in the program (rung %s): `%s`",
+               libcrun_spawn_rung_name (want), got);
+    free (got);
+    unlink (path);
+    close (fd);
+    free (path);
+  }
+
   /* stdin round trip through cat into a file */
   {
     char *argv[] = { (char *)"sh", (char *)"-c", (char *)"cat", NULL };

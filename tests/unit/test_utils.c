@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -333,10 +334,30 @@ test_error_wrap (void)
   tap_check (scoped != NULL, "scoped error");
 }
 
+/* send_all on a socket whose peer is gone: EPIPE, and no SIGPIPE (the
+ * library's writes to its sync and status sockets go through it; a write()
+ * there killed a caller that keeps SIGPIPE's default action). */
+static void
+test_send_all_no_sigpipe (void)
+{
+  int sv[2];
+  sigset_t pending;
+  tap_require (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %s",
+               strerror (errno));
+  tap_check (send_all (sv[0], "ab", 2) == 0, "send to a live peer");
+  close (sv[1]);
+  signal (SIGPIPE, SIG_DFL);
+  tap_check (send_all (sv[0], "x", 1) == -EPIPE, "send to a closed peer gives EPIPE");
+  sigpending (&pending);
+  tap_check (!sigismember (&pending, SIGPIPE), "SIGPIPE pending");
+  close (sv[0]);
+}
+
 int
 main (void)
 {
   TAP_RUN (test_parse_long);
+  TAP_RUN (test_send_all_no_sigpipe);
   TAP_RUN (test_parse_bool_word);
   TAP_RUN (test_strv);
   TAP_RUN (test_alloc_helpers);
