@@ -209,6 +209,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   struct libcrun_cgroup *cgroup = NULL;
   cleanup_free char *systemd_slice = NULL, *systemd_unit = NULL;
   size_t config_len = 0;
+  struct fd_holes holes = { 0, 0, NULL };
   bool state_created = false;
   int ret = -1;
 
@@ -226,6 +227,10 @@ libcrun_container_create (const struct libcrun_create_options *o,
   if (libcrun_config_load_string (config_json, config_path, &config, err) < 0)
     return -1;
   if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
+    goto out;
+  /* From here on the library keeps fds open: none may land among the
+   * preserved ones (see fd_holes_fill). */
+  if (fd_holes_fill (&holes, 3, o->preserve_fds + o->listen_fds, err) < 0)
     goto out;
   if (libcrun_autoreap_mode_from_annotations (config->annotations, config->n_annotations, &autoreap,
                                               err)
@@ -296,6 +301,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.no_new_keyring = o->no_new_keyring;
   io.preserve_fds = o->preserve_fds + o->listen_fds;
   io.listen_fds = o->listen_fds;
+  io.preserve_holes = &holes;
   io.seccomp = prog.bpf ? &prog : NULL;
   if (libcrun_linux_spawn_init (&io, &init, err) < 0)
     goto out;
@@ -378,6 +384,8 @@ out:
   libcrun_cgroup_free (cgroup);
   libcrun_hook_options_close (&hooks);
   libcrun_seccomp_program_free (&prog);
+  fd_holes_release (&holes);
+  libcrun_state_unlock (dirfd);
   libcrun_config_free (config);
   if (ret < 0)
     libcrun_error_wrap (err, "create container `%s`", o->id);

@@ -40,8 +40,9 @@ struct exec_ctx
   int init_pidfd;
   int root_fd; /* /proc/<init>/root, opened by the runtime */
   int ns_flags;
-  int sock;    /* the helper's and the process' end */
-  int console; /* connected --console-socket, or -1 */
+  int sock;                     /* the helper's and the process' end */
+  int console;                  /* connected --console-socket, or -1 */
+  const struct fd_holes *holes; /* preserved fds the caller had closed */
 };
 
 /* Which namespaces of the init differ from ours: setns() refuses to "join"
@@ -125,7 +126,12 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
     libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
-    fcntl (fd, F_SETFD, 0);
+    {
+      if (fd_holes_is_hole (c->holes, fd))
+        close (fd);
+      else
+        fcntl (fd, F_SETFD, 0);
+    }
   {
     int keep[1] = { c->sock };
     if (close_fds_from (3 + c->o->preserve_fds, keep, 1, &err) < 0)
@@ -311,6 +317,7 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   struct libcrun_process helper = { .pid = 0, .pidfd = -1, .stdin_fd = -1 };
   struct libcrun_wait_result wr;
   struct exec_ctx c;
+  struct fd_holes holes = { 0, 0, NULL };
   int sv[2] = { -1, -1 };
   pid_t pid = 0;
   bool alive, have_state = false;
@@ -321,11 +328,16 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   h->pidfd = -1;
   h->terminal_master = -1;
 
+  /* Before the library opens anything: none of its fds (the state lock
+   * first) may land among the preserved ones (see fd_holes_fill). */
+  if (fd_holes_fill (&holes, 3, o->preserve_fds, err) < 0)
+    return -1;
   dirfd = libcrun_state_open (o->state_root, o->id, err);
-  if (dirfd < 0)
-    return -1;
-  if (libcrun_state_read (dirfd, o->id, &st, err) < 0)
-    return -1;
+  if (dirfd < 0 || libcrun_state_read (dirfd, o->id, &st, err) < 0)
+    {
+      fd_holes_release (&holes);
+      return -1;
+    }
   have_state = true;
   libcrun_state_status (dirfd, &st, &alive);
   if (!alive)
@@ -367,6 +379,7 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
     }
 
   memset (&c, 0, sizeof (c));
+  c.holes = &holes;
   c.o = o;
   c.proc = config->process;
   c.seccomp = prog.bpf ? &prog : NULL;
@@ -479,6 +492,8 @@ out:
     close (sv[1]);
   libcrun_seccomp_program_free (&prog);
   libcrun_config_free (config);
+  fd_holes_release (&holes);
+  libcrun_state_unlock (dirfd);
   if (have_state)
     libcrun_state_free (&st);
   if (ret < 0)

@@ -245,10 +245,14 @@ prepare_fds (const struct libcrun_init_options *o, int sync, int fifo, int start
   int keep[5] = { sync, fifo, start_fifo, o->hooks->stdout_fd, o->hooks->stderr_fd };
   int fd;
   /* Preserved fds are passed on: clear FD_CLOEXEC that crun's front end or
-   * its caller may have set on them. */
+   * its caller may have set on them.  The holes the library filled go. */
   for (fd = 3; fd < 3 + o->preserve_fds; fd++)
-    if (fcntl (fd, F_SETFD, 0) < 0 && errno != EBADF)
-      return libcrun_make_error (err, errno, "preserve fd %d", fd);
+    {
+      if (fd_holes_is_hole (o->preserve_holes, fd))
+        close (fd);
+      else if (fcntl (fd, F_SETFD, 0) < 0 && errno != EBADF)
+        return libcrun_make_error (err, errno, "preserve fd %d", fd);
+    }
   return close_fds_from (3 + o->preserve_fds, keep, 5, err);
 }
 

@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "hooks.h"
 #include "seccomp.h"
+#include "utils.h"
 
 struct libcrun_init_options
 {
@@ -36,6 +37,7 @@ struct libcrun_init_options
   bool no_new_keyring;
   int preserve_fds;                              /* fds 3 .. 3+preserve_fds-1 are passed on */
   int listen_fds;                                /* of those, how many came through LISTEN_FDS */
+  const struct fd_holes *preserve_holes;         /* of those, the ones the caller had closed */
   const struct libcrun_seccomp_program *seccomp; /* NULL: none */
   const struct libcrun_hook_options *hooks;
   /* The container's cgroup (NULL: no cgroup manager): the init is moved

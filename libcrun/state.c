@@ -56,6 +56,13 @@ lock_dirfd (int fd, const char *id, libcrun_error_t *err)
   return 0;
 }
 
+void
+libcrun_state_unlock (int dirfd)
+{
+  if (dirfd >= 0)
+    flock (dirfd, LOCK_UN);
+}
+
 int
 libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err)
 {

@@ -47,6 +47,13 @@ int libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t 
  * Returns an O_DIRECTORY fd that holds the lock until closed. */
 int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
 
+/* Drop the lock of a dirfd from the two calls above.  A flock belongs to the
+ * open file description, which a child keeps until it closes its copy or
+ * execs: the container's init holds one until `start` (longer when its
+ * seccomp profile refuses close), so the commands that fork into a
+ * container unlock before they return instead of relying on close. */
+void libcrun_state_unlock (int dirfd);
+
 int libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t *err);
 int libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun_error_t *err);
 void libcrun_state_free (struct libcrun_state *st);

@@ -363,6 +363,16 @@ parse_bool_word (const char *s)
   return -1;
 }
 
+/* Close fd; where a seccomp profile refuses close (the init closes its fds
+ * after the container's filter is loaded), mark it close-on-exec so that
+ * the container's execve closes it. */
+static void
+close_or_cloexec (int fd)
+{
+  if (close (fd) < 0 && errno != EBADF && errno != EINTR)
+    fcntl (fd, F_SETFD, FD_CLOEXEC);
+}
+
 static bool
 fd_is_kept (int fd, const int *keep, size_t n)
 {
@@ -387,7 +397,7 @@ close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err)
       int fd;
       for (fd = from; fd < 65536; fd++)
         if (!fd_is_kept (fd, keep, n))
-          close (fd);
+          close_or_cloexec (fd);
       return 0;
     }
   self = dfd;
@@ -401,8 +411,69 @@ close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err)
       if (parse_long (de->d_name, &fd) < 0 || fd < from || fd == self)
         continue;
       if (!fd_is_kept ((int)fd, keep, n))
-        close ((int)fd);
+        close_or_cloexec ((int)fd);
     }
   closedir (d);
   return 0;
+}
+
+int
+fd_holes_fill (struct fd_holes *h, int from, int n, libcrun_error_t *err)
+{
+  cleanup_close int null = -1;
+  int i;
+
+  h->from = from;
+  h->n = 0;
+  h->hole = NULL;
+  if (n <= 0)
+    return 0;
+  h->hole = xmalloc ((size_t)n);
+  memset (h->hole, 0, (size_t)n);
+  h->n = n;
+  for (i = 0; i < n; i++)
+    {
+      if (fcntl (from + i, F_GETFD) >= 0 || errno != EBADF)
+        continue; /* the caller's fd: passed on */
+      if (null < 0)
+        {
+          /* above the range: it would itself fill the first hole */
+          int low = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+          null = low < 0 ? -1 : fcntl (low, F_DUPFD_CLOEXEC, from + n);
+          if (low >= 0)
+            close (low);
+          if (null < 0)
+            {
+              fd_holes_release (h);
+              return libcrun_make_error (err, errno, "open `/dev/null`");
+            }
+        }
+      if (dup3 (null, from + i, O_CLOEXEC) < 0)
+        {
+          int e = errno;
+          fd_holes_release (h);
+          return libcrun_make_error (
+              err, e, "reserve fd %d of the preserved range (%d fds from %d)", from + i, n, from);
+        }
+      h->hole[i] = 1;
+    }
+  return 0;
+}
+
+bool
+fd_holes_is_hole (const struct fd_holes *h, int fd)
+{
+  return h && fd >= h->from && fd < h->from + h->n && h->hole[fd - h->from];
+}
+
+void
+fd_holes_release (struct fd_holes *h)
+{
+  int i;
+  for (i = 0; i < h->n; i++)
+    if (h->hole[i])
+      close (h->from + i);
+  free (h->hole);
+  h->hole = NULL;
+  h->n = 0;
 }

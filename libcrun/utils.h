@@ -81,4 +81,20 @@ int parse_bool_word (const char *s);
 /* Close every fd >= from except those listed in keep (count n). */
 int close_fds_from (int from, const int *keep, size_t n, libcrun_error_t *err);
 
+/* The preserved fds (--preserve-fds, LISTEN_FDS: from .. from+n-1) are the
+ * caller's.  fd_holes_fill fills the ones the caller left closed with
+ * /dev/null (close-on-exec) for as long as the library works, so that no
+ * fd the library opens meanwhile (the state lock, fifos, sockets) lands in
+ * the range, where the container's process would get it: the init clears
+ * close-on-exec there.  The init closes the holes instead
+ * (fd_holes_is_hole); fd_holes_release closes them in the caller. */
+struct fd_holes
+{
+  int from, n;
+  unsigned char *hole; /* n entries: 1 where the library filled a hole */
+};
+int fd_holes_fill (struct fd_holes *h, int from, int n, libcrun_error_t *err);
+bool fd_holes_is_hole (const struct fd_holes *h, int fd);
+void fd_holes_release (struct fd_holes *h);
+
 #endif
