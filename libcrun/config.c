@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include "config.h"
+#include "json.h"
 #include "security.h"
 #include "utils.h"
 
@@ -1607,8 +1608,16 @@ parse_tree (const char *json, const char *origin, yajl_val *out, libcrun_error_t
 {
   char errbuf[1024];
   yajl_val tree;
+  size_t offset;
 
   errbuf[0] = '\0';
+  if (json_too_deep (json, &offset))
+    {
+      size_t line, column;
+      offset_to_line_column (json, offset, &line, &column);
+      return libcrun_make_error (err, 0, "`%s`: line %zu, column %zu: nested deeper than %d levels",
+                                 origin, line, column, JSON_MAX_DEPTH);
+    }
   tree = yajl_tree_parse (json, errbuf, sizeof (errbuf));
   if (tree == NULL)
     return syntax_error (json, origin, errbuf, err);

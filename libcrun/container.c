@@ -1,4 +1,5 @@
 #include "container.h"
+#include "json.h"
 #include "cgroup.h"
 #include "cgroup_systemd.h"
 #include "config.h"
@@ -861,6 +862,9 @@ libcrun_container_update (const char *root, const char *id, const char *resource
   yajl_val tree;
   int dirfd, ret;
 
+  if (json_too_deep (resources_json, &(size_t){ 0 }))
+    return libcrun_make_error (err, 0, "update: the resources are nested deeper than %d levels",
+                               JSON_MAX_DEPTH);
   tree = yajl_tree_parse (resources_json, errbuf, sizeof (errbuf));
   if (tree == NULL || !YAJL_IS_OBJECT (tree))
     {

@@ -189,6 +189,10 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
     return libcrun_make_error (err, errno, "read the state of container `%s`", id);
   if (read_all_fd (fd, STATUS_FILE, &json, NULL, err) < 0)
     return libcrun_error_wrap (err, "read the state of container `%s`", id);
+  if (json_too_deep (json, &(size_t){ 0 }))
+    return libcrun_make_error (
+        err, 0, "the state of container `%s` is corrupt: nested deeper than %d levels", id,
+        JSON_MAX_DEPTH);
   root = yajl_tree_parse (json, errbuf, sizeof (errbuf));
   if (root == NULL)
     return libcrun_make_error (err, 0, "the state of container `%s` is corrupt: %s", id, errbuf);
