@@ -1,25 +1,42 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian 12 machine as root: installs what
 # is missing, builds, then runs the C unit tests, the integration tests
-# (pytest, real containers on a busybox rootfs, podman end to end) and the
-# kernel proof (the patched 6.1 kernel built and booted under qemu).  Ends
-# with one line adding up the three suites.
+# (pytest, real containers on a busybox rootfs, podman end to end), a
+# fixed-time libFuzzer run (FUZZ_SECONDS, default 120) and the kernel proof
+# (the patched 6.1 kernel built and booted under qemu).  Prints how long each
+# part took and ends with one line adding up the suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash contrib/install-deps.sh || exit 1
-bash contrib/build.sh || exit 1
-
 logs=$(mktemp -d /tmp/crun-tests.XXXXXX)
 status=0
+declare -a timings
+# part NAME CMD...: run one part of the suite and note how long it took.
+part() {
+	local name=$1 t0=$SECONDS
+	shift
+	"$@" || status=1
+	timings+=("$(printf '%-12s %5ds' "$name" $((SECONDS - t0)))")
+}
 
-# pipefail: each pipeline fails when make fails.
-if ! make -j"$(nproc)" check 2>&1 | tee "$logs/unit"; then
-	status=1
-	cat tests/unit/*.log 2>/dev/null
-fi
-make check-integration 2>&1 | tee "$logs/integration" || status=1
-make check-kernel 2>&1 | tee "$logs/kernel" || status=1
+part setup bash -c 'bash contrib/install-deps.sh && bash contrib/build.sh' || exit 1
+[ $status = 0 ] || exit 1
+
+unit() {
+	# pipefail: each pipeline fails when make fails.
+	if ! make -j"$(nproc)" check 2>&1 | tee "$logs/unit"; then
+		cat tests/unit/*.log 2>/dev/null
+		return 1
+	fi
+}
+part unit unit
+part integration bash -c "set -o pipefail; make check-integration 2>&1 | tee '$logs/integration'"
+# libFuzzer on the config parser and seccomp compile step, fixed time
+part fuzz bash -c "set -o pipefail; bash tests/fuzz/run-fuzz.sh \${FUZZ_SECONDS:-120} 2>&1 | tee '$logs/fuzz'"
+part kernel bash -c "set -o pipefail; make check-kernel 2>&1 | tee '$logs/kernel'"
+
+echo "time per part:"
+printf '  %s\n' "${timings[@]}"
 
 # Totals: automake's TAP summary, pytest's last line, the kernel proof's.
 /usr/bin/python3 - "$logs" <<'PY'
@@ -30,7 +47,7 @@ unit = open(d + "/unit", errors="replace").read()
 for key, name in (("PASS", "passed"), ("FAIL", "failed"), ("ERROR", "failed"), ("SKIP", "skipped")):
     m = re.findall(r"^# %s: +(\d+)" % key, unit, re.M)
     tot[name] += int(m[-1]) if m else 0
-for part in ("integration", "kernel"):
+for part in ("integration", "fuzz", "kernel"):
     text = open("%s/%s" % (d, part), errors="replace").read()
     lines = [l for l in text.splitlines() if re.search(r"\d+ (passed|failed)", l)]
     if lines:

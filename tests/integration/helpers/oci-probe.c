@@ -15,7 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int report (long r)
+static int
+report (long r)
 {
   if (r < 0)
     {
@@ -26,7 +27,8 @@ static int report (long r)
   return 0;
 }
 
-int main (int argc, char **argv)
+int
+main (int argc, char **argv)
 {
   if (argc < 2)
     return 2;

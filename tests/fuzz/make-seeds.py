@@ -1,0 +1,33 @@
+#!/usr/bin/python3
+"""Write the generated seeds of the fuzz corpus into DIR: texts too large
+to keep in the repository, deep and wide.
+    make-seeds.py DIR
+"""
+import json
+import os
+import sys
+
+d = sys.argv[1]
+base = json.load(open(os.path.join(os.path.dirname(__file__), "corpus", "spec.json")))
+text = json.dumps(base)
+
+
+def member(name, value):
+    """base with one more member; its value given as JSON text."""
+    return text[:-1] + ', "%s": %s}' % (name, value)
+
+
+seeds = {
+    # past the depth limit (JSON_MAX_DEPTH, 1000) and far past it (the bug)
+    "deep-1001.json": member("x", "[" * 1001 + "]" * 1001),
+    "deep-300000.json": member("x", "[" * 300000 + "]" * 300000),
+    "deep-objects.json": member("x", '{"a":' * 5000 + "1" + "}" * 5000),
+    # wide: many members and elements where the parser keeps arrays
+    "wide-env.json": text.replace('"env": [', '"env": [' + ", ".join('"V%d=x"' % i for i in range(20000)) + ", ", 1),
+    "wide-mounts.json": member("mounts", json.dumps([{"destination": "/m%d" % i, "type": "tmpfs", "source": "tmpfs"} for i in range(5000)])),
+    "wide-annotations.json": member("annotations", json.dumps({"k%d" % i: "v" * 50 for i in range(20000)})),
+}
+os.makedirs(d, exist_ok=True)
+for name, t in seeds.items():
+    with open(os.path.join(d, name), "w") as f:
+        f.write(t)
