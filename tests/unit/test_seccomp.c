@@ -339,6 +339,12 @@ test_default_errno_ret (void)
                            .n_syscalls = 1 };
   long r;
 
+#if defined(__SANITIZE_ADDRESS__)
+  /* ASan calls sigaltstack (and LeakSanitizer ptrace) at exit, which this
+   * filter answers with an errno; the plain build runs the test. */
+  tap_skip ("under AddressSanitizer: the filter refuses the sigaltstack and ptrace calls ASan "
+            "makes at exit");
+#endif
   compile_and_load (&s, NULL);
   errno = 0;
   r = syscall (SYS_getppid);
