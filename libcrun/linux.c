@@ -640,26 +640,52 @@ write_mappings (pid_t pid, const struct oci_linux *l, bool autoreap, libcrun_err
   return 0;
 }
 
+/* A pid or time namespace given by path is joined by the process that
+ * clones the init: setns on those only changes what the caller's children
+ * get (pid_for_children, time_for_children).  The library must leave its
+ * caller's namespaces as they were, so the namespaces the caller's children
+ * had are opened first (saved[]) and restored right after the clone
+ * (restore_parent_namespaces). */
+static const int parent_ns_types[2] = { CLONE_NEWPID, CLONE_NEWTIME };
+static const char *const parent_ns_self[2]
+    = { "/proc/thread-self/ns/pid_for_children", "/proc/thread-self/ns/time_for_children" };
+
 static int
-enter_parent_namespaces (const struct oci_config *config, libcrun_error_t *err)
+enter_parent_namespaces (const struct oci_config *config, int saved[2], libcrun_error_t *err)
 {
-  int types[] = { CLONE_NEWPID, CLONE_NEWTIME };
   size_t i;
-  for (i = 0; i < sizeof (types) / sizeof (types[0]); i++)
+  for (i = 0; i < 2; i++)
     {
-      const struct oci_namespace *ns = oci_config_namespace (config, types[i]);
+      const struct oci_namespace *ns = oci_config_namespace (config, parent_ns_types[i]);
       cleanup_close int fd = -1;
       if (ns == NULL || ns->path == NULL)
         continue;
+      saved[i] = open (parent_ns_self[i], O_RDONLY | O_CLOEXEC);
+      if (saved[i] < 0)
+        return libcrun_make_error (err, errno, "open `%s`", parent_ns_self[i]);
       fd = open (ns->path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         return libcrun_make_error (err, errno, "open the %s namespace `%s`",
-                                   oci_namespace_type_name (types[i]), ns->path);
-      if (setns (fd, types[i]) < 0)
+                                   oci_namespace_type_name (parent_ns_types[i]), ns->path);
+      if (setns (fd, parent_ns_types[i]) < 0)
         return libcrun_make_error (err, errno, "join the %s namespace `%s`",
-                                   oci_namespace_type_name (types[i]), ns->path);
+                                   oci_namespace_type_name (parent_ns_types[i]), ns->path);
     }
   return 0;
+}
+
+static void
+restore_parent_namespaces (int saved[2])
+{
+  size_t i;
+  for (i = 0; i < 2; i++)
+    if (saved[i] >= 0)
+      {
+        /* Back to a namespace we were in: nothing the kernel refuses. */
+        (void)setns (saved[i], parent_ns_types[i]);
+        close (saved[i]);
+        saved[i] = -1;
+      }
 }
 
 void
@@ -778,6 +804,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   struct preopened pre;
   int pidfd = -1;
   uint64_t ns_flags = 0;
+  int saved_ns[2] = { -1, -1 };
   size_t i;
   long ret;
   bool new_userns = false, new_mntns = false;
@@ -821,8 +848,11 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   parent_end = sv[0];
   child_end = sv[1];
 
-  if (enter_parent_namespaces (config, err) < 0)
-    return -1;
+  if (enter_parent_namespaces (config, saved_ns, err) < 0)
+    {
+      restore_parent_namespaces (saved_ns);
+      return -1;
+    }
 
   /* Where there is a cgroup2 hierarchy the init is born in its cgroup
    * there (CLONE_INTO_CGROUP, 5.7+); the v1 hierarchies, and kernels that
@@ -831,7 +861,10 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     {
       cgroup_fd = libcrun_cgroup_unified_fd (o->cgroup, err);
       if (cgroup_fd < 0 && *err)
-        return -1;
+        {
+          restore_parent_namespaces (saved_ns);
+          return -1;
+        }
     }
   memset (&args, 0, sizeof (args));
   args.flags = ns_flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
@@ -847,6 +880,12 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     }
   if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
     ret = fork ();
+  if (ret != 0)
+    {
+      int e = errno;
+      restore_parent_namespaces (saved_ns);
+      errno = e;
+    }
   if (ret < 0)
     return libcrun_make_error (err, errno,
                                "create the container's init process (clone3 flags 0x%llx)",
