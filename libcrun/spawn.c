@@ -674,14 +674,27 @@ timeout:
   return 0;
 }
 
+/* Autoreap rung: has the program not exited yet?  (POLLIN on its pidfd
+ * from exit on.) */
+static bool
+leader_alive (const struct libcrun_process *p)
+{
+  struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+  return p->pidfd >= 0 && poll (&pfd, 1, 0) == 0;
+}
+
 int
 libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err)
 {
   if (p->done || p->pid <= 0)
     return 0;
   /* The program's pid cannot be recycled here: it is unreaped (held by its
-   * waiter, or by us), or autoreaped and then addressed by pidfd only. */
-  if (p->new_pgroup)
+   * waiter, or by us), or autoreaped and then addressed by pidfd only.  Its
+   * process group is signalled by number, which is safe while the leader
+   * lives (the number stays allocated): on the autoreap rung the leader may
+   * be gone already, so the group is signalled only while the pidfd says
+   * it has not exited. */
+  if (p->new_pgroup && (p->rung != LIBCRUN_RUNG_AUTOREAP || leader_alive (p)))
     kill (-p->pid, sig);
   if (p->rung == LIBCRUN_RUNG_AUTOREAP || (p->waiter == 0 && p->pidfd >= 0))
     {
