@@ -9,6 +9,7 @@
 #include "utils.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -518,4 +519,33 @@ libcrun_apply_no_new_privs (const struct oci_process *p, libcrun_error_t *err)
     return libcrun_make_error (err, errno,
                                "`process.noNewPrivileges`: prctl (PR_SET_NO_NEW_PRIVS)");
   return 0;
+}
+
+/* ------------------------------------------------ the runtime binary */
+
+static bool
+strv_has (char **v, const char *s)
+{
+  for (; v && *v; v++)
+    if (strcmp (*v, s) == 0)
+      return true;
+  return false;
+}
+
+bool
+libcrun_caps_have (const struct oci_capabilities *c, const char *cap)
+{
+  return c
+         && (strv_has (c->bounding, cap) || strv_has (c->effective, cap)
+             || strv_has (c->permitted, cap) || strv_has (c->inheritable, cap)
+             || strv_has (c->ambient, cap));
+}
+
+bool
+libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps)
+{
+  if (oci_config_namespace (c, CLONE_NEWUSER) != NULL)
+    return false;
+  return strv_has (extra_caps, "CAP_SYS_PTRACE")
+         || (c->process && libcrun_caps_have (c->process->capabilities, "CAP_SYS_PTRACE"));
 }

@@ -3,7 +3,8 @@
  * no_new_privileges, oom_score_adj.  Called in the child, in this order:
  *
  *   libcrun_apply_rlimits      (still privileged: raising needs CAP_SYS_RESOURCE)
- *   libcrun_apply_oom_score_adj
+ *   libcrun_apply_oom_score_adj (not in the child: by the runtime for the
+ *                              init, by the exec helper before setns)
  *   libcrun_set_user           (keeps capabilities across the uid change)
  *   libcrun_apply_capabilities (bounding, then the other four sets)
  *   libcrun_apply_no_new_privs
@@ -28,5 +29,16 @@ int libcrun_validate_capabilities (const struct oci_capabilities *caps, libcrun_
 
 /* Map "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
 int libcrun_rlimit_from_name (const char *name);
+
+/* Whether a capability is in any set of c (NULL: no). */
+bool libcrun_caps_have (const struct oci_capabilities *c, const char *cap);
+
+/* Whether the container's processes can hold CAP_SYS_PTRACE in the
+ * runtime's user namespace: no user namespace of their own, and the
+ * capability in the config's process or among extra_caps (exec --cap).
+ * Such a process passes the ptrace check even on a non-dumpable runtime
+ * process, so the front end then runs from a sealed copy of its binary
+ * (src/crun.c). */
+bool libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps);
 
 #endif

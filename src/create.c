@@ -75,6 +75,16 @@ crun_create_args_finish (struct crun_create_args *a)
   /* Socket activation: systemd's LISTEN_FDS fds follow the preserved ones. */
   if (listen)
     a->o.listen_fds = crun_parse_count ("LISTEN_FDS", listen);
+  {
+    cleanup_free char *config_path = NULL;
+    const char *bundle = a->o.bundle ? a->o.bundle : ".";
+    if (a->o.config_file && a->o.config_file[0] == '/')
+      config_path = xstrdup (a->o.config_file);
+    else
+      config_path
+          = xasprintf ("%s/%s", bundle, a->o.config_file ? a->o.config_file : "config.json");
+    crun_protect_binary_for (config_path, NULL);
+  }
 }
 
 static error_t

@@ -1,15 +1,23 @@
 /* crun: entry point, global options, logging and command dispatch. */
 #include "crun.h"
+#include "security.h"
 #include "spawn.h"
 
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 struct crun_global_options crun_options = {
   .root = LIBCRUN_DEFAULT_STATE_ROOT,
@@ -299,9 +307,9 @@ check_cgroup_manager (void)
  * no window; execve() of the container's program clears it, when
  * /proc/PID/exe no longer is the runtime.  It costs one prctl, where
  * re-executing from a sealed memfd copy (crun, runc) costs a copy and an
- * execve on every call.  What it leaves open: a container given
- * CAP_SYS_PTRACE without a user namespace of its own may still open the
- * file (it could ptrace the runtime as well); see README, Security.
+ * execve on every call.  A container given CAP_SYS_PTRACE without a user
+ * namespace of its own still passes the check: for it the front end does
+ * re-execute from a sealed copy (crun_run_from_sealed_copy).
  * Rootless runtimes keep the mark off for now: the children's /proc files
  * would become root's and the runtime could not write their uid_map (see
  * README, Security, for what that leaves open). */
@@ -312,11 +320,86 @@ protect_runtime_binary (void)
     prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+static char **saved_argv;
+
+/* Is fd a memfd sealed against writes (the copy made below)? */
+static bool
+is_sealed_copy (int fd)
+{
+  int seals = fcntl (fd, F_GET_SEALS);
+  return seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL);
+}
+
+/* Where the dumpable mark is not enough (a container that may hold
+ * CAP_SYS_PTRACE in the host's user namespace passes the ptrace check), the
+ * front end re-executes itself from a copy of its binary in a memfd sealed
+ * against writing, as runc and crun do on every call: /proc/PID/exe of its
+ * processes is then that copy, and the host's file is out of reach.  Called
+ * before anything is created; on success it does not return. */
+int
+crun_run_from_sealed_copy (libcrun_error_t *err)
+{
+  cleanup_close int exe = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  cleanup_close int mfd = -1;
+  struct stat st;
+  off_t off = 0;
+
+  if (exe < 0)
+    return libcrun_make_error (err, errno, "open `/proc/self/exe`");
+  if (is_sealed_copy (exe))
+    {
+      /* this is the copy already; its name would be "memfd:crun" */
+      prctl (PR_SET_NAME, "crun", 0, 0, 0);
+      return 0;
+    }
+  if (fstat (exe, &st) < 0)
+    return libcrun_make_error (err, errno, "stat `/proc/self/exe`");
+  mfd = memfd_create ("crun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return libcrun_make_error (err, errno, "memfd_create");
+  while (off < st.st_size)
+    {
+      ssize_t n = sendfile (mfd, exe, &off, (size_t)(st.st_size - off));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return libcrun_make_error (err, n < 0 ? errno : EIO, "copy the runtime binary");
+    }
+  if (fcntl (mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    return libcrun_make_error (err, errno, "seal the copy of the runtime binary");
+  libcrun_debug ("running from a sealed copy of the binary: the container may hold "
+                 "CAP_SYS_PTRACE in the host's user namespace");
+  fexecve (mfd, saved_argv, environ);
+  return libcrun_make_error (err, errno, "execute the sealed copy of the runtime binary");
+}
+
+void
+crun_protect_binary_for (const char *config_path, char **extra_caps)
+{
+  struct oci_config *config = NULL;
+  libcrun_error_t err = NULL;
+  bool needed;
+
+  if (geteuid () != 0)
+    return; /* see protect_runtime_binary */
+  /* An unreadable config is reported by the command itself. */
+  if (libcrun_config_load_file (config_path, &config, &err) < 0)
+    {
+      libcrun_error_release (&err);
+      return;
+    }
+  needed = libcrun_config_may_ptrace_host (config, extra_caps);
+  libcrun_config_free (config);
+  if (needed && crun_run_from_sealed_copy (&err) < 0)
+    exit (crun_fail (&err));
+}
+
 int
 main (int argc, char **argv)
 {
   const struct command *c;
 
+  saved_argv = argv;
   protect_runtime_binary ();
   argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
 

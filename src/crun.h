@@ -45,6 +45,14 @@ int crun_foreground_wait (struct libcrun_container_handle *h);
  * and return the exit code 1. */
 int crun_fail (libcrun_error_t *err);
 
+/* CVE-2019-5736 where the dumpable mark is not enough (see crun.c): when the
+ * container of config_path may hold CAP_SYS_PTRACE in the host's user
+ * namespace (or extra_caps, exec --cap, give it), re-execute from a sealed
+ * memfd copy of the binary.  Exits on failure; call before anything is
+ * created. */
+void crun_protect_binary_for (const char *config_path, char **extra_caps);
+int crun_run_from_sealed_copy (libcrun_error_t *err);
+
 /* Parse a non-negative integer option; exits with a usage error naming the
  * option otherwise. */
 int crun_parse_count (const char *option, const char *value);

@@ -128,6 +128,11 @@ crun_command_exec (int argc, char **argv)
   argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
   a.o.state_root = crun_options.root;
   a.o.args = a.rest;
+  if (a.o.id && strchr (a.o.id, '/') == NULL)
+    {
+      cleanup_free char *config_path = xasprintf ("%s/%s/config.json", a.o.state_root, a.o.id);
+      crun_protect_binary_for (config_path, a.o.caps);
+    }
 
   code = libcrun_container_exec (&a.o, &h, &err);
   strv_free (a.o.env);

@@ -82,7 +82,7 @@ def check_report(report, copy, digest_before):
     st = os.stat(copy)
     me = "%d %d" % (st.st_dev, st.st_ino)
     lines = report.splitlines()
-    seen_runtime = [l for l in lines if l.startswith("seen ") and l.split()[-1] == "crun"]
+    seen_runtime = [l for l in lines if l.startswith("seen ") and l.split()[-1] in ("crun", "memfd:crun")]
     held_runtime = [l for l in lines if l.startswith("held ") and l.endswith(" " + me)]
     wrote_runtime = [l for l in lines if l.startswith("wrote ") and l.endswith(" " + me)]
     summary = [l for l in lines if l.startswith("summary")]
@@ -132,3 +132,28 @@ def test_joining_init_unreachable(attacker_bundle, host_copy, workdir):
         rt.cmd("delete", "--force", c2)
     report = stop_attacker(rt, attacker_bundle, cid)
     check_report(report, copy, before)
+
+
+@pytest.fixture
+def ptrace_attacker_bundle(attacker_bundle):
+    """The attacker with CAP_SYS_PTRACE and no user namespace: it passes the
+    ptrace check even on non-dumpable processes, so the runtime must run
+    from a sealed copy of its binary."""
+    caps = attacker_bundle.process["capabilities"]
+    for s in ("bounding", "effective", "permitted"):
+        caps[s] = sorted(set(caps.get(s, [])) | {"CAP_SYS_PTRACE"})
+    attacker_bundle.write()
+    return attacker_bundle
+
+
+def test_exec_helper_unreachable_with_cap_sys_ptrace(ptrace_attacker_bundle, host_copy):
+    rt, copy = host_copy
+    before = sha256(copy)
+    cid = start_attacker(rt, ptrace_attacker_bundle)
+    for i in range(30):
+        r = rt.cmd("exec", cid, "true")
+        assert r.rc == 0, r
+    report = stop_attacker(rt, ptrace_attacker_bundle, cid)
+    # it may open /proc/PID/exe now, but that is the sealed copy
+    check_report(report, copy, before)
+    assert "held " in report, "CAP_SYS_PTRACE should let the attacker open exe links:\n" + report[-2000:]
