@@ -50,18 +50,14 @@ cp /usr/bin/crun "$ir/usr/local/bin/debian-crun"
 cp "$here/guest-hooks.sh" "$ir/guest-hooks.sh"
 gcc -static -O2 -o "$ir/usr/local/bin/guest-timer" "$here/guest-timer.c"
 initramfs_add_libs "$ir" "$ours" /usr/bin/crun
-cat >"$ir/init" <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
+{
+	initramfs_init_prologue
+	cat <<INIT
 echo "BENCH-GUEST kernel \$(uname -r), \$(grep -c ^processor /proc/cpuinfo) cpus"
 sh /guest-hooks.sh $rounds $hooks
 poweroff -f
 INIT
+} >"$ir/init"
 chmod 755 "$ir/init"
 initramfs_pack "$ir" "$work/initramfs.cpio.gz"
 

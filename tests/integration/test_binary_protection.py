@@ -94,15 +94,21 @@ def check_report(report, copy, digest_before):
     return len(seen_runtime)
 
 
-def test_exec_helper_unreachable(attacker_bundle, host_copy):
-    rt, copy = host_copy
+def attack_during_execs(rt, bundle, copy):
+    """30 `exec` calls while the attacker runs; checks and returns its report."""
     before = sha256(copy)
-    cid = start_attacker(rt, attacker_bundle)
+    cid = start_attacker(rt, bundle)
     for i in range(30):
         r = rt.cmd("exec", cid, "true")
         assert r.rc == 0, r
-    report = stop_attacker(rt, attacker_bundle, cid)
+    report = stop_attacker(rt, bundle, cid)
     check_report(report, copy, before)
+    return report
+
+
+def test_exec_helper_unreachable(attacker_bundle, host_copy):
+    rt, copy = host_copy
+    attack_during_execs(rt, attacker_bundle, copy)
 
 
 def test_joining_init_unreachable(attacker_bundle, host_copy, workdir):
@@ -148,12 +154,6 @@ def ptrace_attacker_bundle(attacker_bundle):
 
 def test_exec_helper_unreachable_with_cap_sys_ptrace(ptrace_attacker_bundle, host_copy):
     rt, copy = host_copy
-    before = sha256(copy)
-    cid = start_attacker(rt, ptrace_attacker_bundle)
-    for i in range(30):
-        r = rt.cmd("exec", cid, "true")
-        assert r.rc == 0, r
-    report = stop_attacker(rt, ptrace_attacker_bundle, cid)
     # it may open /proc/PID/exe now, but that is the sealed copy
-    check_report(report, copy, before)
+    report = attack_during_execs(rt, ptrace_attacker_bundle, copy)
     assert "held " in report, "CAP_SYS_PTRACE should let the attacker open exe links:\n" + report[-2000:]

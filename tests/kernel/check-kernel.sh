@@ -181,13 +181,9 @@ cp "$unitbin" "$rootfs/tests/test_spawn"
 initramfs_add_libs "$rootfs" "$unitbin"
 # -------------------------------------------------------------------------
 
-cat >"$rootfs/init" <<EOF
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
+{
+	initramfs_init_prologue
+	cat <<EOF
 echo "guest: kernel \$(uname -r), \$(grep -c ^processor /proc/cpuinfo) cpus"
 cd /tmp
 /tests/pidfd_autoreap_test
@@ -204,6 +200,7 @@ fi
 echo "GUEST-DONE"
 poweroff -f
 EOF
+} >"$rootfs/init"
 chmod 755 "$rootfs/init"
 initrd=$work/initramfs.cpio.gz
 initramfs_pack "$rootfs" "$initrd" ||

@@ -27,3 +27,17 @@ initramfs_add_libs() {
 initramfs_pack() {
 	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -6) >"$2"
 }
+
+# initramfs_init_prologue: the first lines of every guest's /init (busybox's
+# applets, /proc, /sys, /dev, /tmp, /run), for a heredoc that writes /init.
+initramfs_init_prologue() {
+	cat <<'PROLOGUE'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+PROLOGUE
+}
