@@ -9,8 +9,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +314,28 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
   _exit (0);
 }
 
+/* The child's stdin: the whole text in a memfd, sealed, at offset 0.  It is
+ * a regular file, so /dev/stdin and /proc/self/fd/0 can be opened on it
+ * (they cannot on a socket: `cat /dev/stdin` in a hook failed with ENXIO),
+ * it holds any size at once, and nothing is written after the child
+ * starts: a child that never reads, closes its stdin or exits at once can
+ * neither block the runtime nor raise SIGPIPE in it.  -1 when memfds are
+ * not available. */
+static int
+stdin_memfd (const char *data, size_t len)
+{
+  int fd = (int)syscall (SYS_memfd_create, "crun-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return -1;
+  if (write_all (fd, data, len) < 0 || lseek (fd, 0, SEEK_SET) != 0
+      || fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
 int
 libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
                libcrun_error_t *err)
@@ -345,13 +369,19 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
     }
   if (o->stdin_data)
     {
-      /* A socket, not a pipe: send(MSG_NOSIGNAL) reports a reader that went
-       * away as EPIPE without raising SIGPIPE in the runtime. */
-      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return libcrun_make_error (err, errno, "spawn `%s`: socketpair", what);
-      in_parent = sv[0];
-      in_child = sv[1];
-      shutdown (in_child, SHUT_WR);
+      in_child = stdin_memfd (o->stdin_data, o->stdin_len);
+      if (in_child < 0)
+        {
+          /* No memfd (before 3.17, or refused by the seccomp filter a
+           * startContainer hook runs under): a socket, not a pipe, so that
+           * send(MSG_NOSIGNAL) reports a reader that went away as EPIPE
+           * without raising SIGPIPE in the runtime. */
+          if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+            return libcrun_make_error (err, errno, "spawn `%s`: socketpair", what);
+          in_parent = sv[0];
+          in_child = sv[1];
+          shutdown (in_child, SHUT_WR);
+        }
     }
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
     return libcrun_make_error (err, errno, "spawn `%s`: pipe", what);
@@ -424,7 +454,7 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
       return libcrun_make_error (err, child_errno, "exec `%s`", what);
     }
 
-  if (o->stdin_data && o->stdin_len > 0)
+  if (in_parent >= 0 && o->stdin_len > 0)
     {
       p->stdin_fd = steal_fd (&in_parent);
       p->stdin_data = o->stdin_data;

@@ -32,9 +32,15 @@
  *
  * In no mode does the spawner install a signal handler, change a signal
  * mask or disposition of the calling process, or wait for "any child".
- * (Children reset their own mask and dispositions.)  Writing to a child's
- * stdin uses a socket and MSG_NOSIGNAL, so that a child that exits without
- * reading cannot raise SIGPIPE in the runtime.
+ * (Children reset their own mask and dispositions.)  A child's stdin
+ * (stdin_data: a hook's state) is a sealed memfd holding the whole text:
+ * /dev/stdin can be opened on it, as on the pipe crun and runc give (not on
+ * a socket), any size fits at once, and since nothing is written once the
+ * child runs, a child that never reads, closes its stdin or exits at once
+ * can neither block the runtime nor raise SIGPIPE in it.  Where memfds are
+ * missing (before 3.17, or refused by a container's seccomp filter for a
+ * startContainer hook) it falls back to a socket written with MSG_NOSIGNAL
+ * while the child runs.
  *
  * Callers and their mode:
  *   hooks.c     OCI hooks, all six stages      autoreap when run.oci.autoreap

@@ -564,3 +564,21 @@ def test_huge_timeout_does_not_overflow(runtime, bundle, autoreap, timeout):
     add_hook(bundle, "createRuntime", sh_hook("sleep 2", timeout=timeout))
     set_autoreap(bundle, autoreap)
     runtime.run_ok(bundle, "true")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_state_readable_through_dev_stdin(runtime, bundle, autoreap, stage, workdir):
+    """Hook authors read the state with `cat /dev/stdin` or `read x
+    </dev/stdin`: that needs stdin to be something /dev/stdin can be opened
+    on (a pipe or a file; a socket gives ENXIO), as with crun and runc."""
+    inside = stage in INSIDE_ROOTFS
+    out = "/hook-stdin.out" if inside else os.path.join(workdir, "hook-stdin.out")
+    add_hook(bundle, stage, sh_hook("cat /dev/stdin > %s.1; read x </proc/self/fd/0; "
+                                    "echo \"$x\" > %s.2" % (out, out)))
+    set_autoreap(bundle, autoreap)
+    runtime.run_ok(bundle, "true")
+    host = bundle.rootfs_file(out) if inside else out
+    for suffix in (".1", ".2"):
+        with open(host + suffix) as f:
+            state = json.loads(f.read())
+        assert state["id"] and state["ociVersion"], state
