@@ -173,13 +173,15 @@ struct before_pivot_ctx
 };
 
 /* prestart (deprecated, still used) and createRuntime hooks, in the
- * runtime's namespaces, while the init waits before pivot_root. */
+ * runtime's namespaces, while the init waits before pivot_root.  Their state
+ * says "created", as crun 1.8.1's does (runc says "creating"): hooks
+ * written for crun test for it. */
 static int
 run_runtime_create_hooks (void *arg, pid_t pid, libcrun_error_t *err)
 {
   struct before_pivot_ctx *c = arg;
   cleanup_free char *json = libcrun_hook_state_json (
-      c->o->id, "creating", pid, c->bundle, c->config->annotations, c->config->n_annotations);
+      c->o->id, "created", pid, c->bundle, c->config->annotations, c->config->n_annotations);
   static const enum oci_hook_stage stages[] = { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME };
   size_t i;
 
@@ -407,26 +409,30 @@ libcrun_container_read_state (const char *root, const char *id, struct libcrun_s
   return 0;
 }
 
-/* Run a stage's hooks for an existing container with its stored settings. */
-static int
+/* Run a stage's hooks (poststart, poststop) for an existing container with
+ * its stored settings.  Failures are warnings (libcrun_run_hooks_warn). */
+static void
 run_state_hooks (const struct oci_config *config, const struct libcrun_state *st,
-                 enum oci_hook_stage stage, const char *status, libcrun_error_t *err)
+                 enum oci_hook_stage stage, const char *status)
 {
   struct libcrun_hook_options ho;
   cleanup_free char *json = NULL;
-  int ret;
+  libcrun_error_t err = NULL;
 
   if (config->n_hooks[stage] == 0)
-    return 0;
+    return;
   if (libcrun_hook_options_open (config->annotations, config->n_annotations,
-                                 (enum libcrun_autoreap_mode)st->autoreap, &ho, err)
+                                 (enum libcrun_autoreap_mode)st->autoreap, &ho, &err)
       < 0)
-    return -1;
+    {
+      libcrun_warning ("%s hooks not run: %s", oci_hook_stage_name (stage), err->msg);
+      libcrun_error_release (&err);
+      return;
+    }
   json = libcrun_hook_state_json (st->id, status, strcmp (status, "stopped") ? st->pid : 0,
                                   st->bundle, config->annotations, config->n_annotations);
-  ret = libcrun_run_hooks (config->hooks[stage], config->n_hooks[stage], stage, json, &ho, err);
+  libcrun_run_hooks_warn (config->hooks[stage], config->n_hooks[stage], stage, json, &ho);
   libcrun_hook_options_close (&ho);
-  return ret;
 }
 
 /* Wait until the process behind pidfd has exited (it is not our child:
@@ -486,11 +492,7 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
     }
   else
     {
-      if (run_state_hooks (config, st, OCI_HOOK_POSTSTOP, "stopped", &e2) < 0)
-        {
-          libcrun_warning ("%s", e2->msg);
-          libcrun_error_release (&e2);
-        }
+      run_state_hooks (config, st, OCI_HOOK_POSTSTOP, "stopped");
       libcrun_config_free (config);
     }
   if (libcrun_state_remove (root, st->id, err) < 0)
@@ -593,10 +595,9 @@ libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
     }
   unlinkat (dirfd, EXEC_FIFO, 0);
 
-  if (wait_start_report (start_fifo, &st, err) < 0
-      || run_state_hooks (config, &st, OCI_HOOK_POSTSTART, "running", err) < 0)
+  if (wait_start_report (start_fifo, &st, err) < 0)
     {
-      /* A failed startContainer or poststart hook: the container goes. */
+      /* A failed startContainer hook: the container goes. */
       libcrun_error_t e2 = NULL;
       if (destroy_container (root, dirfd, &st, true, &e2) < 0)
         {
@@ -605,6 +606,7 @@ libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
         }
       goto out;
     }
+  run_state_hooks (config, &st, OCI_HOOK_POSTSTART, "running");
   unlinkat (dirfd, START_FIFO, 0);
   ret = 0;
 

@@ -160,6 +160,22 @@ libcrun_run_hooks (const struct oci_hook *hooks, size_t n, enum oci_hook_stage s
   return 0;
 }
 
+void
+libcrun_run_hooks_warn (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
+                        const char *state_json, const struct libcrun_hook_options *o)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      libcrun_error_t err = NULL;
+      if (run_one_hook (&hooks[i], i, stage, state_json, o, &err) < 0)
+        {
+          libcrun_warning ("%s", err->msg);
+          libcrun_error_release (&err);
+        }
+    }
+}
+
 char *
 libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
                          const struct oci_kv *annotations, size_t n)

@@ -54,6 +54,12 @@ int libcrun_run_hooks (const struct oci_hook *hooks, size_t n, enum oci_hook_sta
 
 /* The state JSON given to hooks: ociVersion, id, status, pid (when > 0),
  * bundle, annotations. */
+/* poststart and poststop: the runtime spec wants a failing hook logged as a
+ * warning, the remaining hooks run and the lifecycle go on as if it had
+ * succeeded. */
+void libcrun_run_hooks_warn (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
+                             const char *state_json, const struct libcrun_hook_options *o);
+
 char *libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
                                const struct oci_kv *annotations, size_t n);
 

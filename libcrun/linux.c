@@ -721,7 +721,10 @@ continue_after_hooks (const struct libcrun_init_options *o, int sync, pid_t pid,
 
   if (o->before_pivot && o->before_pivot (o->before_pivot_arg, pid, err) < 0)
     return -1;
-  creating = libcrun_hook_state_json (o->id, "creating", pid, o->bundle, c->annotations,
+  /* createContainer's state says "created" like crun 1.8.1's (runc:
+   * "creating"); startContainer's too, where crun 1.8.1 says "starting",
+   * which is not one of the runtime spec's status values. */
+  creating = libcrun_hook_state_json (o->id, "created", pid, o->bundle, c->annotations,
                                       c->n_annotations);
   created = libcrun_hook_state_json (o->id, "created", pid, o->bundle, c->annotations,
                                      c->n_annotations);

@@ -29,10 +29,13 @@ STAGES = ["prestart", "createRuntime", "createContainer", "startContainer", "pos
 IN_CONTAINER_NS = {"createContainer", "startContainer"}
 # stages whose hook path is resolved inside the container (after pivot_root)
 INSIDE_ROOTFS = {"startContainer"}
+# as crun 1.8.1 (runc 1.1 says "creating" for the first three and "created"
+# for poststart); crun's "starting" for startContainer is not a status of
+# the runtime spec, which ours follows there
 STATUS = {
-    "prestart": "creating",
-    "createRuntime": "creating",
-    "createContainer": "creating",
+    "prestart": "created",
+    "createRuntime": "created",
+    "createContainer": "created",
     "startContainer": "created",
     "poststart": "running",
     "poststop": "stopped",
@@ -363,16 +366,20 @@ def test_failing_hook_fails_run(runtime, bundle, autoreap, stage):
     assert_cleaned_up(runtime, bundle, cid)
 
 
-def test_failing_poststart_kills_and_deletes(runtime, bundle, autoreap):
+def test_failing_poststart_is_a_warning(runtime, bundle, autoreap):
+    """Runtime spec: a failing poststart hook is logged as a warning, the
+    remaining hooks run and the lifecycle goes on as if it had succeeded."""
     add_hook(bundle, "poststart", sh_hook("exit 6"))
+    add_hook(bundle, "poststart", sh_hook("echo ran > %s" % bundle.rootfs_file("/poststart-second")))
     set_autoreap(bundle, autoreap)
     bundle.sh("sleep 30")
     cid, r = runtime.create(bundle)
     assert r.rc == 0, r
     r = runtime.cmd("start", cid)
-    assert r.rc != 0, "a failing poststart hook must fail `start`: %r" % r
+    assert r.rc == 0, "a failing poststart hook must not fail `start`: %r" % r
     assert "poststart hook #0 `/bin/sh`" in r.err and "exited with status 6" in r.err, r
-    assert_cleaned_up(runtime, bundle, cid)
+    assert runtime.status(cid) == "running"
+    assert os.path.exists(bundle.rootfs_file("/poststart-second")), "the second poststart hook did not run"
 
 
 def test_failing_poststop_is_a_warning(runtime, bundle, autoreap):
@@ -387,6 +394,7 @@ def test_failing_poststop_is_a_warning(runtime, bundle, autoreap):
     r = runtime.cmd("delete", cid)
     assert r.rc == 0, "a failing poststop hook must not fail `delete`: %r" % r
     assert "poststop hook #0 `/bin/sh`" in r.err and "exited with status 7" in r.err, r
+    assert os.path.exists(bundle.rootfs_file("/second")), "the poststop hook after the failing one did not run"
     assert_cleaned_up(runtime, bundle, cid)
 
 
@@ -460,7 +468,8 @@ def test_timeout_with_escaped_child_holding_stdout(runtime, bundle, autoreap, st
         with open(errp) as f:
             errtext = f.read()
         assert rc != "timeout", "the runtime did not return"
-        assert rc != 0, errtext
+        # a poststart hook's failure (its timeout too) is a warning
+        assert (rc == 0) if stage == "poststart" else (rc != 0), errtext
         assert "%s hook #0 `/bin/sh`" % stage in errtext and "timed out" in errtext, errtext
         assert elapsed < 15, "a 1 s hook timeout returned after %.1f s" % elapsed
         assert_cleaned_up(runtime, bundle, cid)

@@ -68,7 +68,7 @@ fi
 # 1. hooks in autoreap mode
 config c1 1 '["hook.sh", "prestart", "0"]'
 run c1
-if [ $rc = 0 ] && grep -q in-container $work/out && grep -q '^prestart {.*"status":"creating"' $work/hooks.log &&
+if [ $rc = 0 ] && grep -q in-container $work/out && grep -q '^prestart {.*"status":"created"' $work/hooks.log &&
 	grep -q '^poststop {.*"status":"stopped"' $work/hooks.log; then
 	ok "run with run.oci.autoreap=1: hooks ran with their state"
 else
