@@ -222,6 +222,9 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
       strv_free (config->process->args);
       config->process->args = strv_dup (o->args);
       config->process->terminal = false;
+      /* As crun: the container's noNewPrivileges is not inherited by an
+       * exec'd process; --no-new-privs (or a --process file) asks for it. */
+      config->process->no_new_privileges = false;
     }
   p = config->process;
   if (o->tty >= 0)
@@ -274,11 +277,11 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
         p->capabilities = xmalloc0 (sizeof (*p->capabilities));
       for (i = 0; o->caps[i]; i++)
         {
+          /* the sets crun 1.8.1 gives an --cap capability: not the
+           * inheritable and ambient ones */
           strv_append (&p->capabilities->bounding, o->caps[i]);
           strv_append (&p->capabilities->effective, o->caps[i]);
           strv_append (&p->capabilities->permitted, o->caps[i]);
-          strv_append (&p->capabilities->inheritable, o->caps[i]);
-          strv_append (&p->capabilities->ambient, o->caps[i]);
         }
     }
   if (o->no_new_privs)

@@ -10,6 +10,8 @@
 #include "utils.h"
 
 #include <errno.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -117,6 +119,26 @@ write_sysctls (const struct oci_config *config, libcrun_error_t *err)
       if (write_file (path, l->sysctl[i].value, strlen (l->sysctl[i].value), 0644, err) < 0)
         return libcrun_error_wrap (err, "set sysctl `%s`", l->sysctl[i].key);
     }
+  return 0;
+}
+
+/* A new network namespace starts with lo down; crun brings it up, and
+ * programs expect 127.0.0.1 to work. */
+static int
+loopback_up (libcrun_error_t *err)
+{
+  struct ifreq ifr;
+  cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return libcrun_make_error (err, errno, "bring up `lo`: socket");
+  memset (&ifr, 0, sizeof (ifr));
+  strcpy (ifr.ifr_name, "lo");
+  if (ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
+    return libcrun_make_error (err, errno, "bring up `lo`: SIOCGIFFLAGS");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
+    return libcrun_make_error (err, errno, "bring up `lo`: SIOCSIFFLAGS");
   return 0;
 }
 
@@ -406,6 +428,11 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
     }
   if (write_sysctls (config, err) < 0 || limit_nested_userns (config, err) < 0)
     return -1;
+  {
+    const struct oci_namespace *net = oci_config_namespace (config, CLONE_NEWNET);
+    if (net && net->path == NULL && loopback_up (err) < 0)
+      return -1;
+  }
 
   if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
     {

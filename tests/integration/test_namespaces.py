@@ -166,3 +166,10 @@ def test_oom_score_adj_in_user_namespace(runtime, bundle):
     r = runtime.cmd("exec", cid, "cat", "/proc/self/oom_score_adj")
     assert r.rc == 0, r
     assert r.out.strip().lstrip("-").isdigit(), r
+
+
+def test_new_network_namespace_has_loopback_up(runtime, bundle):
+    """As crun: lo is up in a new network namespace (issue 12)."""
+    assert "network" in bundle.namespaces()
+    flags = int(runtime.sh_ok(bundle, "cat /sys/class/net/lo/flags").strip(), 16)
+    assert flags & 0x1, "lo is down: flags %#x" % flags

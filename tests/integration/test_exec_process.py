@@ -1,0 +1,44 @@
+"""The process `exec` runs, compared with crun 1.8.1 (issue 12): the
+container's noNewPrivileges is not inherited (--no-new-privs asks for it),
+and `exec --cap X` gives X in the bounding, effective and permitted sets,
+not in the inheritable and ambient ones."""
+
+import pytest
+
+from conftest import IS_RUNC
+
+CAP_SYS_ADMIN = 21
+
+
+def status_fields(text):
+    return dict(l.split(":", 1) for l in text.splitlines() if ":" in l)
+
+
+@pytest.fixture
+def running(runtime, bundle):
+    bundle.process["noNewPrivileges"] = True
+    bundle.set_args("sleep", "100")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    r = runtime.cmd("start", cid)
+    assert r.rc == 0, r
+    return cid
+
+
+def exec_status(runtime, cid, *opts):
+    r = runtime.cmd("exec", *opts, cid, "cat", "/proc/self/status")
+    assert r.rc == 0, r
+    return status_fields(r.out)
+
+
+@pytest.mark.skipif(IS_RUNC, reason="crun's exec defaults")
+def test_exec_no_new_privs_only_when_asked(runtime, running):
+    assert exec_status(runtime, running)["NoNewPrivs"].strip() == "0"
+    assert exec_status(runtime, running, "--no-new-privs")["NoNewPrivs"].strip() == "1"
+
+
+@pytest.mark.skipif(IS_RUNC, reason="crun's --cap")
+def test_exec_cap_sets(runtime, running):
+    st = exec_status(runtime, running, "--cap", "CAP_SYS_ADMIN")
+    has = {k: bool(int(st[k].strip(), 16) >> CAP_SYS_ADMIN & 1) for k in ("CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb")}
+    assert has == {"CapBnd": True, "CapEff": True, "CapPrm": True, "CapInh": False, "CapAmb": False}, st
