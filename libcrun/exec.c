@@ -140,7 +140,10 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   msg = EXEC_DONE;
   (void)!send (c->sock, &msg, 1, MSG_NOSIGNAL);
   close (c->sock);
-  execve (exe, c->proc->args, c->proc->env ? c->proc->env : (char *[]){ NULL });
+  {
+    char **env = libcrun_env_with_home (c->proc->env, c->proc->user.uid);
+    execve (exe, c->proc->args, env);
+  }
   dprintf (2, "exec `%s`: %s\n", exe, strerror (errno));
   _exit (127);
 }

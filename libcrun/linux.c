@@ -249,7 +249,7 @@ find_executable (const struct oci_process *p, char **out, libcrun_error_t *err)
 static char **
 build_env (const struct libcrun_init_options *o)
 {
-  char **env = strv_dup (o->config->process->env);
+  char **env = libcrun_env_with_home (o->config->process->env, o->config->process->user.uid);
   size_t n = strv_len (env);
   if (o->listen_fds <= 0)
     return env ? env : xmalloc0 (sizeof (char *));

@@ -549,3 +549,57 @@ libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps)
   return strv_has (extra_caps, "CAP_SYS_PTRACE")
          || (c->process && libcrun_caps_have (c->process->capabilities, "CAP_SYS_PTRACE"));
 }
+
+/* ------------------------------------------------------------------ HOME */
+
+/* The home directory of uid in the container's /etc/passwd, read as a plain
+ * file (getpwuid would load the container's NSS modules into the runtime);
+ * "/" when there is none. */
+static char *
+home_for_uid (uid_t uid)
+{
+  cleanup_free char *content = NULL;
+  libcrun_error_t err = NULL;
+  char *line, *save = NULL;
+
+  if (read_all_file ("/etc/passwd", &content, NULL, &err) < 0)
+    {
+      libcrun_error_release (&err);
+      return xstrdup ("/");
+    }
+  for (line = strtok_r (content, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      /* name:password:uid:gid:gecos:home:shell */
+      char *f[7] = { NULL };
+      char *p = line;
+      long id;
+      int i;
+      for (i = 0; i < 7 && p; i++)
+        {
+          f[i] = p;
+          p = strchr (p, ':');
+          if (p)
+            *p++ = '\0';
+        }
+      if (i >= 6 && parse_long (f[2], &id) == 0 && id == (long)uid && f[5][0] == '/')
+        return xstrdup (f[5]);
+    }
+  return xstrdup ("/");
+}
+
+char **
+libcrun_env_with_home (char *const *env, uid_t uid)
+{
+  char **out = strv_dup (env);
+  size_t i;
+
+  for (i = 0; out && out[i]; i++)
+    if (strncmp (out[i], "HOME=", 5) == 0)
+      return out;
+  {
+    cleanup_free char *home = home_for_uid (uid);
+    cleanup_free char *kv = xasprintf ("HOME=%s", home);
+    strv_append (&out, kv);
+  }
+  return out;
+}

@@ -41,4 +41,9 @@ bool libcrun_caps_have (const struct oci_capabilities *c, const char *cap);
  * (src/crun.c). */
 bool libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps);
 
+/* env (copied) with HOME=<uid's home in the container's /etc/passwd, or
+ * "/"> added when it has no HOME, as crun does for run and exec.  Call in
+ * the container's root. */
+char **libcrun_env_with_home (char *const *env, uid_t uid);
+
 #endif

@@ -42,3 +42,30 @@ def test_exec_cap_sets(runtime, running):
     st = exec_status(runtime, running, "--cap", "CAP_SYS_ADMIN")
     has = {k: bool(int(st[k].strip(), 16) >> CAP_SYS_ADMIN & 1) for k in ("CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb")}
     assert has == {"CapBnd": True, "CapEff": True, "CapPrm": True, "CapInh": False, "CapAmb": False}, st
+
+
+@pytest.mark.ours_only
+@pytest.mark.parametrize("uid,home", [(0, "/root"), (1000, "/home/user"), (4242, "/")])
+def test_home_from_passwd(runtime, bundle, uid, home):
+    """No HOME in process.env: the container's /etc/passwd entry of the
+    process's uid, or /, in run and in exec (issue 12).  crun 1.8.1 does this
+    in `run` for uids in /etc/passwd, but its `exec` gave uid 1000 HOME=/root
+    and it left HOME empty for a uid without an entry."""
+    bundle.process["env"] = ["PATH=/bin"]
+    bundle.process["user"] = {"uid": uid, "gid": uid}
+    bundle.sh("echo HOME=$HOME")
+    assert runtime.run_ok(bundle).strip() == "HOME=" + home
+    bundle.set_args("sleep", "100")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    r = runtime.cmd("start", cid)
+    assert r.rc == 0, r
+    r = runtime.cmd("exec", cid, "sh", "-c", "echo HOME=$HOME")
+    assert r.rc == 0, r
+    assert r.out.strip() == "HOME=" + home, r
+
+
+def test_home_kept_when_set(runtime, bundle):
+    bundle.process["env"] = ["PATH=/bin", "HOME=/elsewhere"]
+    bundle.sh("echo HOME=$HOME")
+    assert runtime.run_ok(bundle).strip() == "HOME=/elsewhere"
