@@ -231,6 +231,16 @@ libcrun_container_create (const struct libcrun_create_options *o,
     return -1;
   if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
     goto out;
+  /* crun's rule: a detached container's terminal has nobody to go to but
+   * a console socket. */
+  if (o->detach && config->process && config->process->terminal && o->console_socket == NULL)
+    {
+      libcrun_make_error (err, 0,
+                          "`%s`: `process.terminal` is true: use --console-socket with create "
+                          "or run --detach",
+                          config_path);
+      goto out;
+    }
   /* From here on the library keeps fds open: none may land among the
    * preserved ones (see fd_holes_fill). */
   if (fd_holes_fill (&holes, 3, o->preserve_fds + o->listen_fds, err) < 0)

@@ -69,3 +69,19 @@ def test_home_kept_when_set(runtime, bundle):
     bundle.process["env"] = ["PATH=/bin", "HOME=/elsewhere"]
     bundle.sh("echo HOME=$HOME")
     assert runtime.run_ok(bundle).strip() == "HOME=/elsewhere"
+
+
+@pytest.mark.parametrize("cmd", ["create", "run-detach"])
+def test_terminal_needs_console_socket_when_detached(runtime, bundle, cmd):
+    """crun's rule (issue 12): a terminal without --console-socket is refused
+    for create and run --detach, and nothing is left."""
+    bundle.process["terminal"] = True
+    bundle.set_args("sleep", "5")
+    if cmd == "create":
+        cid, r = runtime.create(bundle)
+    else:
+        cid = runtime.new_id()
+        r = runtime.run(bundle, cid=cid, opts=("--detach",))
+    assert r.rc == 1, r
+    assert "--console-socket" in r.err, r
+    assert runtime.cmd("state", cid).rc != 0
