@@ -85,3 +85,23 @@ def test_terminal_needs_console_socket_when_detached(runtime, bundle, cmd):
     assert r.rc == 1, r
     assert "--console-socket" in r.err, r
     assert runtime.cmd("state", cid).rc != 0
+
+
+@pytest.mark.parametrize("field,key", [("hostname", "kernel.hostname"), ("domainname", "kernel.domainname")])
+def test_uts_field_and_sysctl_conflict(runtime, bundle, field, key):
+    """Both `hostname` and the `kernel.hostname` sysctl (or the domainname
+    pair) are refused with an error naming both, as crun (issue 12)."""
+    bundle.config[field] = "x1"
+    bundle.linux["sysctl"] = {key: "x2"}
+    cid = runtime.new_id()
+    r = runtime.run(bundle, cid=cid)
+    assert r.rc == 1, r
+    assert key in r.err and field in r.err and "conflicts" in r.err, r
+    assert runtime.cmd("state", cid).rc != 0
+
+
+def test_same_domainname_in_both_fields_accepted(runtime, bundle):
+    """crun 1.8.1 accepts a domainname and a kernel.domainname that agree."""
+    bundle.config["domainname"] = "d1"
+    bundle.linux["sysctl"] = {"kernel.domainname": "d1"}
+    assert runtime.run_ok(bundle, "true") == ""

@@ -591,3 +591,13 @@ def test_state_readable_through_dev_stdin(runtime, bundle, autoreap, stage, work
         with open(host + suffix) as f:
             state = json.loads(f.read())
         assert state["id"] and state["ociVersion"], state
+
+
+@pytest.mark.parametrize("script", ["exit 0", "exec 0<&-; sleep 1; exit 0"], ids=["exits-unread", "closes-stdin-sleeps"])
+def test_big_state_not_read(runtime, bundle, autoreap, script):
+    """A hook that exits at once without reading a 300 kB state, or closes
+    its stdin and sleeps, makes nothing fail (issue 12)."""
+    add_hook(bundle, "createRuntime", sh_hook(script))
+    set_autoreap(bundle, autoreap)
+    bundle.config.setdefault("annotations", {})["big"] = "x" * 300000
+    runtime.run_ok(bundle, "true")
