@@ -89,16 +89,17 @@ validate_namespaced_settings (const struct oci_config *config, const char *confi
   for (i = 0; l && i < l->n_sysctl; i++)
     {
       int ns = sysctl_namespace (l->sysctl[i].key);
+      bool host_key = strcmp (l->sysctl[i].key, "kernel.hostname") == 0;
+      bool domain_key = strcmp (l->sysctl[i].key, "kernel.domainname") == 0;
       /* Two fields for one setting, as crun 1.8.1 judges them: a hostname
        * with the kernel.hostname sysctl always, a domainname with
        * kernel.domainname when the values differ. */
-      if ((config->hostname && strcmp (l->sysctl[i].key, "kernel.hostname") == 0)
-          || (config->domainname && strcmp (l->sysctl[i].key, "kernel.domainname") == 0
+      if ((host_key && config->hostname)
+          || (domain_key && config->domainname
               && strcmp (config->domainname, l->sysctl[i].value) != 0))
-        return libcrun_make_error (
-            err, 0, "`%s`: the sysctl `%s` conflicts with the field `%s`", config_path,
-            l->sysctl[i].key,
-            strcmp (l->sysctl[i].key, "kernel.hostname") == 0 ? "hostname" : "domainname");
+        return libcrun_make_error (err, 0, "`%s`: the sysctl `%s` conflicts with the field `%s`",
+                                   config_path, l->sysctl[i].key,
+                                   host_key ? "hostname" : "domainname");
       if (ns == 0)
         return libcrun_make_error (err, 0,
                                    "`%s`: `linux.sysctl`: `%s` is not namespaced: setting it would "

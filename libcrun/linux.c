@@ -202,16 +202,6 @@ write_time_offsets (const struct oci_linux *l, libcrun_error_t *err)
   return 0;
 }
 
-static const char *
-env_lookup (char *const *env, const char *name)
-{
-  size_t i, len = strlen (name);
-  for (i = 0; env && env[i]; i++)
-    if (strncmp (env[i], name, len) == 0 && env[i][len] == '=')
-      return env[i] + len + 1;
-  return NULL;
-}
-
 /* Find args[0] in the container's PATH, as execvp would, but before the
  * user program is due, so that a missing program is an error of `create`. */
 static int

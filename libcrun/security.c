@@ -9,11 +9,11 @@
 #include "utils.h"
 
 #include <ctype.h>
-#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,8 +532,8 @@ strv_has (char **v, const char *s)
   return false;
 }
 
-bool
-libcrun_caps_have (const struct oci_capabilities *c, const char *cap)
+static bool
+caps_have (const struct oci_capabilities *c, const char *cap)
 {
   return c
          && (strv_has (c->bounding, cap) || strv_has (c->effective, cap)
@@ -547,7 +547,7 @@ libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps)
   if (oci_config_namespace (c, CLONE_NEWUSER) != NULL)
     return false;
   return strv_has (extra_caps, "CAP_SYS_PTRACE")
-         || (c->process && libcrun_caps_have (c->process->capabilities, "CAP_SYS_PTRACE"));
+         || (c->process && caps_have (c->process->capabilities, "CAP_SYS_PTRACE"));
 }
 
 /* ------------------------------------------------------------------ HOME */
@@ -591,11 +591,9 @@ char **
 libcrun_env_with_home (char *const *env, uid_t uid)
 {
   char **out = strv_dup (env);
-  size_t i;
 
-  for (i = 0; out && out[i]; i++)
-    if (strncmp (out[i], "HOME=", 5) == 0)
-      return out;
+  if (env_lookup (env, "HOME"))
+    return out;
   {
     cleanup_free char *home = home_for_uid (uid);
     cleanup_free char *kv = xasprintf ("HOME=%s", home);

@@ -30,9 +30,6 @@ int libcrun_validate_capabilities (const struct oci_capabilities *caps, libcrun_
 /* Map "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
 int libcrun_rlimit_from_name (const char *name);
 
-/* Whether a capability is in any set of c (NULL: no). */
-bool libcrun_caps_have (const struct oci_capabilities *c, const char *cap);
-
 /* Whether the container's processes can hold CAP_SYS_PTRACE in the
  * runtime's user namespace: no user namespace of their own, and the
  * capability in the config's process or among extra_caps (exec --cap).

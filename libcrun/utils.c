@@ -351,6 +351,16 @@ parse_long (const char *s, long *out)
   return 0;
 }
 
+const char *
+env_lookup (char *const *env, const char *name)
+{
+  size_t i, len = strlen (name);
+  for (i = 0; env && env[i]; i++)
+    if (strncmp (env[i], name, len) == 0 && env[i][len] == '=')
+      return env[i] + len + 1;
+  return NULL;
+}
+
 int
 parse_bool_word (const char *s)
 {
@@ -428,8 +438,7 @@ fd_holes_fill (struct fd_holes *h, int from, int n, libcrun_error_t *err)
   h->hole = NULL;
   if (n <= 0)
     return 0;
-  h->hole = xmalloc ((size_t)n);
-  memset (h->hole, 0, (size_t)n);
+  h->hole = xmalloc0 ((size_t)n);
   h->n = n;
   for (i = 0; i < n; i++)
     {

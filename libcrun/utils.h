@@ -75,6 +75,9 @@ int remove_tree (const char *path, libcrun_error_t *err);
 /* Parse a decimal integer, all of the string; 0 or -1. */
 int parse_long (const char *s, long *out);
 
+/* The value of NAME in a NAME=VALUE environment array, or NULL. */
+const char *env_lookup (char *const *env, const char *name);
+
 /* true for "1", "true"; false for "0", "false"; -1 otherwise. */
 int parse_bool_word (const char *s);
 
