@@ -542,12 +542,14 @@ caps_have (const struct oci_capabilities *c, const char *cap)
 }
 
 bool
-libcrun_config_may_ptrace_host (const struct oci_config *c, char **extra_caps)
+libcrun_config_may_ptrace_host (const struct oci_config *c, const struct oci_process *process,
+                                char **extra_caps)
 {
+  const struct oci_process *p = process ? process : c->process;
   if (oci_config_namespace (c, CLONE_NEWUSER) != NULL)
     return false;
   return strv_has (extra_caps, "CAP_SYS_PTRACE")
-         || (c->process && caps_have (c->process->capabilities, "CAP_SYS_PTRACE"));
+         || (p && caps_have (p->capabilities, "CAP_SYS_PTRACE"));
 }
 
 /* ------------------------------------------------------------------ HOME */

@@ -274,7 +274,6 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
   siginfo_t si;
   pid_t pid;
   int status;
-  char eof;
 
   reset_signals ();
   /* vfork: the program's process only sets up fds and execs (run_child is
@@ -300,16 +299,8 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
       _exit (1);
   status = status_from_siginfo (&si);
   (void)send_all (sock, &status, sizeof (status));
-  /* Until EOF: the runtime closes the socket when it is done.  (errno is
-   * only looked at after a failed read: a stale EINTR must not turn EOF
-   * into an endless loop.) */
-  for (;;)
-    {
-      ssize_t n = read (sock, &eof, 1);
-      if (n > 0 || (n < 0 && errno == EINTR))
-        continue;
-      break;
-    }
+  /* Until EOF: the runtime closes the socket when it is done. */
+  drain_until_eof (sock);
   waitpid (pid, &status, 0);
   _exit (0);
 }
@@ -713,19 +704,44 @@ leader_alive (const struct libcrun_process *p)
   return p->pidfd >= 0 && poll (&pfd, 1, 0) == 0;
 }
 
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
+#endif
+
+/* Signal the program's process group without ever naming a number that
+ * may have been recycled.  On the waiter rungs the leader is held
+ * unreaped by its waiter, so its pid (the group's id) stays allocated and
+ * kill(-pid) is exact.  On the autoreap rung nobody holds it: the group is
+ * addressed through the pidfd (PIDFD_SIGNAL_PROCESS_GROUP, 6.9+), which
+ * names the group's struct pid and so also reaches members the leader left
+ * behind after it exited.  Older kernels refuse the flag (EINVAL): then
+ * the group is signalled by number only while the pidfd says the leader
+ * has not exited (it may exit between the two calls; its members still
+ * hold the number then, so it cannot be a new process' group yet). */
+static void
+signal_group (const struct libcrun_process *p, int sig)
+{
+  if (p->rung != LIBCRUN_RUNG_AUTOREAP)
+    {
+      kill (-p->pid, sig);
+      return;
+    }
+  if (sys_pidfd_send_signal (p->pidfd, sig, NULL, PIDFD_SIGNAL_PROCESS_GROUP) == 0
+      || errno != EINVAL)
+    return;
+  if (leader_alive (p))
+    kill (-p->pid, sig);
+}
+
 int
 libcrun_process_kill (struct libcrun_process *p, int sig, libcrun_error_t *err)
 {
   if (p->done || p->pid <= 0)
     return 0;
   /* The program's pid cannot be recycled here: it is unreaped (held by its
-   * waiter, or by us), or autoreaped and then addressed by pidfd only.  Its
-   * process group is signalled by number, which is safe while the leader
-   * lives (the number stays allocated): on the autoreap rung the leader may
-   * be gone already, so the group is signalled only while the pidfd says
-   * it has not exited. */
-  if (p->new_pgroup && (p->rung != LIBCRUN_RUNG_AUTOREAP || leader_alive (p)))
-    kill (-p->pid, sig);
+   * waiter, or by us), or autoreaped and then addressed by pidfd only. */
+  if (p->new_pgroup)
+    signal_group (p, sig);
   if (p->rung == LIBCRUN_RUNG_AUTOREAP || (p->waiter == 0 && p->pidfd >= 0))
     {
       if (sys_pidfd_send_signal (p->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)

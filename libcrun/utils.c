@@ -192,6 +192,21 @@ read_exact (int fd, void *data, size_t len)
   return 0;
 }
 
+void
+drain_until_eof (int fd)
+{
+  char buf[64];
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof (buf));
+      /* A stale EINTR left in errno by an earlier call must not turn EOF
+       * (n == 0) into an endless loop: errno counts only when n < 0. */
+      if (n > 0 || (n < 0 && errno == EINTR))
+        continue;
+      return;
+    }
+}
+
 int
 read_all_fd (int fd, const char *what, char **out, size_t *len, libcrun_error_t *err)
 {

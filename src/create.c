@@ -83,7 +83,7 @@ crun_create_args_finish (struct crun_create_args *a)
     else
       config_path
           = xasprintf ("%s/%s", bundle, a->o.config_file ? a->o.config_file : "config.json");
-    crun_protect_binary_for (config_path, NULL);
+    crun_protect_binary_for (config_path, NULL, NULL, NULL);
   }
 }
 

@@ -310,9 +310,10 @@ check_cgroup_manager (void)
  * execve on every call.  A container given CAP_SYS_PTRACE without a user
  * namespace of its own still passes the check: for it the front end does
  * re-execute from a sealed copy (crun_run_from_sealed_copy).
- * Rootless runtimes keep the mark off for now: the children's /proc files
- * would become root's and the runtime could not write their uid_map (see
- * README, Security, for what that leaves open). */
+ * Rootless runtimes keep the mark off: the children's /proc files would
+ * become root's and the runtime could not write their uid_map; they run
+ * from a sealed copy when the caller may write the binary (see
+ * crun_protect_binary_for). */
 static void
 protect_runtime_binary (void)
 {
@@ -367,29 +368,66 @@ crun_run_from_sealed_copy (libcrun_error_t *err)
     }
   if (fcntl (mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
     return libcrun_make_error (err, errno, "seal the copy of the runtime binary");
-  libcrun_debug ("running from a sealed copy of the binary: the container may hold "
-                 "CAP_SYS_PTRACE in the host's user namespace");
+  libcrun_debug ("running from a sealed copy of the binary: %s",
+                 geteuid () == 0
+                     ? "the container may hold CAP_SYS_PTRACE in the host's user namespace"
+                     : "the binary is writable by the rootless caller");
   fexecve (mfd, saved_argv, environ);
   return libcrun_make_error (err, errno, "execute the sealed copy of the runtime binary");
 }
 
-void
-crun_protect_binary_for (const char *config_path, char **extra_caps)
+/* Rootless, the dumpable mark stays off (protect_runtime_binary) and the
+ * container's root is the calling user: a runtime process that joined the
+ * container's user namespace can be ptraced by it, and the binary, if that
+ * user may write it (their own build), reopened for writing through
+ * /proc/PID/exe.  A binary the user cannot write (root's /usr/bin/crun) is
+ * safe as it is. */
+static bool
+binary_writable_by_caller (void)
+{
+  return faccessat (AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0;
+}
+
+/* Does the config, the `exec --process` file or `exec --cap` let a
+ * process of the container hold CAP_SYS_PTRACE in our user namespace? */
+static bool
+config_may_ptrace (const char *config_path, const char *process_file, char **extra_caps)
 {
   struct oci_config *config = NULL;
+  struct oci_process *process = NULL;
+  libcrun_error_t err = NULL;
+  bool r = false;
+
+  /* An unreadable config or process file is reported by the command. */
+  if (libcrun_config_load_file (config_path, &config, &err) == 0
+      && (process_file == NULL || libcrun_process_load_file (process_file, &process, &err) == 0))
+    r = libcrun_config_may_ptrace_host (config, process, extra_caps);
+  libcrun_error_release (&err);
+  libcrun_process_free (process);
+  libcrun_config_free (config);
+  return r;
+}
+
+void
+crun_protect_binary_for (const char *config_path, const char *process_file, char **extra_caps,
+                         const char *ptrace_mark)
+{
   libcrun_error_t err = NULL;
   bool needed;
 
   if (geteuid () != 0)
-    return; /* see protect_runtime_binary */
-  /* An unreadable config is reported by the command itself. */
-  if (libcrun_config_load_file (config_path, &config, &err) < 0)
+    needed = binary_writable_by_caller ();
+  else if (ptrace_mark && access (ptrace_mark, F_OK) == 0)
+    needed = true;
+  else
     {
-      libcrun_error_release (&err);
-      return;
+      needed = config_may_ptrace (config_path, process_file, extra_caps);
+      /* A process exec'd with CAP_SYS_PTRACE stays in the container: every
+       * later `exec` into it must run from the copy too, whatever its own
+       * capabilities.  The mark in the state directory says so. */
+      if (needed && ptrace_mark)
+        close (open (ptrace_mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     }
-  needed = libcrun_config_may_ptrace_host (config, extra_caps);
-  libcrun_config_free (config);
   if (needed && crun_run_from_sealed_copy (&err) < 0)
     exit (crun_fail (&err));
 }

@@ -50,7 +50,12 @@ int crun_fail (libcrun_error_t *err);
  * namespace (or extra_caps, exec --cap, give it), re-execute from a sealed
  * memfd copy of the binary.  Exits on failure; call before anything is
  * created. */
-void crun_protect_binary_for (const char *config_path, char **extra_caps);
+/* Re-execute from a sealed copy of the binary when a process of the
+ * container could otherwise reach it (see src/crun.c).  ptrace_mark: for
+ * exec, a file in the container's state directory that records that a
+ * process with CAP_SYS_PTRACE was exec'd into it. */
+void crun_protect_binary_for (const char *config_path, const char *process_file, char **extra_caps,
+                              const char *ptrace_mark);
 int crun_run_from_sealed_copy (libcrun_error_t *err);
 
 /* Parse a non-negative integer option; exits with a usage error naming the

@@ -128,10 +128,11 @@ crun_command_exec (int argc, char **argv)
   argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
   a.o.state_root = crun_options.root;
   a.o.args = a.rest;
-  if (a.o.id && strchr (a.o.id, '/') == NULL)
+  if (a.o.id && libcrun_validate_id (a.o.id, NULL) == 0)
     {
       cleanup_free char *config_path = xasprintf ("%s/%s/config.json", a.o.state_root, a.o.id);
-      crun_protect_binary_for (config_path, a.o.caps);
+      cleanup_free char *mark = xasprintf ("%s/%s/ptrace-capable", a.o.state_root, a.o.id);
+      crun_protect_binary_for (config_path, a.o.process_file, a.o.caps, mark);
     }
 
   code = libcrun_container_exec (&a.o, &h, &err);

@@ -157,3 +157,59 @@ def test_exec_helper_unreachable_with_cap_sys_ptrace(ptrace_attacker_bundle, hos
     # it may open /proc/PID/exe now, but that is the sealed copy
     report = attack_during_execs(rt, ptrace_attacker_bundle, copy)
     assert "held " in report, "CAP_SYS_PTRACE should let the attacker open exe links:\n" + report[-2000:]
+
+
+def test_later_execs_protected_after_exec_with_cap_sys_ptrace(attacker_bundle, host_copy, workdir):
+    """The attacker is not the init but a process started by `exec --process`
+    with CAP_SYS_PTRACE (a file the config knows nothing of).  The plain
+    `exec` calls that follow carry no such capability themselves, yet the
+    attacker already in the container could open their /proc/PID/exe: they
+    too must run from the sealed copy."""
+    rt, copy = host_copy
+    before = sha256(copy)
+    attacker_bundle.sh("sleep 120")
+    cid, r = rt.create(attacker_bundle, rt.new_id("victim"))
+    assert r.rc == 0, r
+    r = rt.cmd("start", cid)
+    assert r.rc == 0, r
+    proc = json.loads(json.dumps(attacker_bundle.process))
+    proc["args"] = ["sh", "-c", "exe-attacker 120 /stop > /report 2>&1"]
+    caps = proc["capabilities"]
+    for s in ("bounding", "effective", "permitted"):
+        caps[s] = sorted(set(caps.get(s, [])) | {"CAP_SYS_PTRACE"})
+    pfile = os.path.join(workdir, "attacker-process.json")
+    with open(pfile, "w") as f:
+        json.dump(proc, f)
+    r = rt.cmd("exec", "--detach", "--process", pfile, cid)
+    assert r.rc == 0, r
+    assert wait_for(lambda: "ready" in _read(attacker_bundle.rootfs_file("/report")), 10), "attacker did not start"
+    for i in range(30):
+        r = rt.cmd("exec", cid, "true")
+        assert r.rc == 0, r
+    report = stop_attacker(rt, attacker_bundle, cid)
+    check_report(report, copy, before)
+    assert "held " in report, "CAP_SYS_PTRACE should let the attacker open exe links:\n" + report[-2000:]
+
+
+@pytest.mark.ours_only
+@pytest.mark.parametrize("owner,sealed", [("nobody", True), ("root", False)])
+def test_rootless_caller_protected_when_it_may_write_the_binary(crun_binary, workdir, owner, sealed):
+    """Rootless, the container's root is the calling user: a binary that user
+    may write (their own build) is reached through /proc/PID/exe of a runtime
+    process in the container's user namespace, so the runtime re-executes
+    from a sealed copy; root's binary, which the user cannot write, needs
+    nothing.  Checked on the decision, by `--debug`, for a user `nobody`."""
+    d = os.path.join(workdir, "rootless-" + owner)
+    os.mkdir(d)
+    copy = os.path.join(d, "crun")
+    shutil.copy2(crun_binary, copy)
+    os.chmod(d, 0o755)
+    os.chmod(copy, 0o755)
+    shutil.chown(copy, user=owner)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy, "--debug",
+                        "--root", os.path.join(d, "state"), "create", "--bundle", "/nonexistent", "x"],
+                       capture_output=True, text=True, timeout=30, cwd="/")
+    assert r.returncode == 1, r
+    assert "bundle `/nonexistent`" in r.stderr, r.stderr
+    said = "running from a sealed copy of the binary: the binary is writable by the rootless caller" in r.stderr
+    assert said == sealed, r.stderr

@@ -381,6 +381,50 @@ test_apply_rejects_unknown_capability (void)
   tap_check (status_mask ("CapBnd") != 0, "bounding set untouched");
 }
 
+/* When may a container's process pass the ptrace check on a non-dumpable
+ * runtime process (so the front end runs from a sealed copy)? */
+static void
+test_may_ptrace_host (void)
+{
+  static const char base[]
+      = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":0,"
+        "\"gid\":0},\"args\":[\"x\"],\"cwd\":\"/\","
+        "\"capabilities\":{\"bounding\":[%s]}},\"linux\":{\"namespaces\":[%s]}}";
+  char *no_ptrace[] = { "CAP_KILL", NULL }, *ptrace[] = { "CAP_SYS_PTRACE", NULL };
+  struct oci_capabilities with = { .bounding = ptrace }, without = { .bounding = no_ptrace };
+  struct oci_process exec_with = { .capabilities = &with },
+                     exec_without = { .capabilities = &without };
+  struct
+  {
+    const char *caps, *ns;
+    const struct oci_process *process;
+    char **extra;
+    bool want;
+  } cases[] = {
+    { "\"CAP_KILL\"", "{\"type\":\"pid\"}", NULL, NULL, false },
+    { "\"CAP_SYS_PTRACE\"", "{\"type\":\"pid\"}", NULL, NULL, true },
+    { "\"CAP_SYS_PTRACE\"", "{\"type\":\"user\"}", NULL, NULL, false },
+    { "\"CAP_KILL\"", "{\"type\":\"pid\"}", NULL, ptrace, true },
+    /* an exec --process file replaces the config's process */
+    { "\"CAP_KILL\"", "{\"type\":\"pid\"}", &exec_with, NULL, true },
+    { "\"CAP_SYS_PTRACE\"", "{\"type\":\"pid\"}", &exec_without, NULL, false },
+    { "\"CAP_KILL\"", "{\"type\":\"user\"}", &exec_with, ptrace, false },
+  };
+  for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
+    {
+      char json[512];
+      struct oci_config *c = NULL;
+      libcrun_error_t err = NULL;
+      snprintf (json, sizeof (json), base, cases[i].caps, cases[i].ns);
+      tap_require (libcrun_config_load_string (json, "t", &c, &err) == 0, "case %zu: %s", i,
+                   err ? err->msg : "?");
+      tap_check (libcrun_config_may_ptrace_host (c, cases[i].process, cases[i].extra)
+                     == cases[i].want,
+                 "case %zu: want %d", i, cases[i].want);
+      libcrun_config_free (c);
+    }
+}
+
 int
 main (void)
 {
@@ -397,5 +441,6 @@ main (void)
   TAP_RUN (test_no_new_privs_off);
   TAP_RUN (test_validate_capabilities);
   TAP_RUN (test_apply_rejects_unknown_capability);
+  TAP_RUN (test_may_ptrace_host);
   return tap_done ();
 }

@@ -482,6 +482,117 @@ test_kill_reaches_group (void)
   free (path);
 }
 
+/* A process with exactly the pid `want` (clone3 set_tid, root only), made
+ * the leader of its own process group, sleeping until killed.  0 when the
+ * kernel or our privileges refuse to pick a pid. */
+static pid_t
+decoy_with_pid (pid_t want)
+{
+  struct libcrun_clone_args args;
+  pid_t tid[1] = { want };
+  long r = -1;
+  for (int i = 0; i < 200; i++)
+    {
+      memset (&args, 0, sizeof (args));
+      args.exit_signal = SIGCHLD;
+      args.set_tid = (uint64_t)(uintptr_t)tid;
+      args.set_tid_size = 1;
+      r = sys_clone3 (&args, sizeof (args));
+      if (r == 0)
+        {
+          setpgid (0, 0);
+          for (;;)
+            pause ();
+        }
+      if (r > 0 || errno != EEXIST)
+        break;
+      usleep (10000); /* the number is not free yet */
+    }
+  if (r <= 0)
+    return 0;
+  setpgid ((pid_t)r, (pid_t)r);
+  return (pid_t)r;
+}
+
+/* The group is never signalled by a number that has been recycled: on the
+ * autoreap rung the leader's pid is free once it is released, and a new
+ * process may own it and lead a group of that number.  A kill of the old
+ * hook must not reach it (a bare kill(-pid) once did). */
+static void
+test_kill_group_spares_recycled_pid (void)
+{
+  struct libcrun_process p;
+  struct pollfd pfd;
+  libcrun_error_t err = NULL;
+  pid_t decoy;
+  int e = 0, status;
+
+  if (!kernel_has_autoreap (&e))
+    tap_skip ("this kernel does not support CLONE_AUTOREAP (%s): no autoreap rung to check",
+              strerror (e));
+  spawn_sh (&p, "exit 0", true, true);
+  tap_require (p.rung == LIBCRUN_RUNG_AUTOREAP, "rung %s", libcrun_spawn_rung_name (p.rung));
+  pfd.fd = p.pidfd;
+  pfd.events = POLLHUP;
+  pfd.revents = 0;
+  for (int i = 0; i < 500 && !(pfd.revents & POLLHUP); i++)
+    if (poll (&pfd, 1, 10) < 0)
+      break;
+  tap_require (pfd.revents & POLLHUP, "the program was not released");
+  decoy = decoy_with_pid (p.pid);
+  if (decoy == 0)
+    tap_skip ("clone3 with set_tid refused (%s): cannot recreate pid %d", strerror (errno), p.pid);
+  tap_require (decoy == p.pid, "decoy pid %d, want %d", decoy, p.pid);
+  tap_check (libcrun_process_kill (&p, SIGKILL, &err) == 0, "kill: %s", err ? err->msg : "?");
+  usleep (50000);
+  tap_check (waitpid (decoy, &status, WNOHANG) == 0,
+             "the new process %d that leads group %d was killed by the old hook's kill", decoy,
+             decoy);
+  kill (decoy, SIGKILL);
+  waitpid (decoy, &status, 0);
+  libcrun_process_release (&p);
+}
+
+/* On the autoreap rung the group is named through the pidfd where the
+ * kernel can (PIDFD_SIGNAL_PROCESS_GROUP, 6.9+): a kill still reaches what
+ * the leader left in its group after it exited. */
+static void
+test_kill_group_after_leader_exit (void)
+{
+  struct libcrun_process p;
+  struct pollfd pfd;
+  libcrun_error_t err = NULL;
+  int fd, e = 0;
+  char *path = make_tmpfile (&fd), *s = NULL;
+  char script[256];
+  pid_t bg = 0;
+
+  if (!kernel_has_autoreap (&e))
+    tap_skip ("this kernel does not support CLONE_AUTOREAP (%s): no autoreap rung to check",
+              strerror (e));
+  snprintf (script, sizeof (script), "sleep 30 & echo $! > %s", path);
+  spawn_sh (&p, script, true, true);
+  if (sys_pidfd_send_signal (p.pidfd, 0, NULL, 1U << 2) < 0 && errno == EINVAL)
+    tap_skip ("this kernel has no PIDFD_SIGNAL_PROCESS_GROUP (before 6.9)");
+  pfd.fd = p.pidfd;
+  pfd.events = POLLIN;
+  tap_require (poll (&pfd, 1, 10000) == 1, "the leader did not exit");
+  s = slurp (path, NULL);
+  bg = atoi (s);
+  free (s);
+  tap_require (bg > 0 && pid_alive (bg), "background child %d alive", bg);
+  tap_check (libcrun_process_kill (&p, SIGKILL, &err) == 0, "kill: %s", err ? err->msg : "?");
+  for (int i = 0; i < 500 && pid_alive (bg); i++)
+    usleep (10000);
+  tap_check (!pid_alive (bg), "background child %d outlived a kill of its group", bg);
+  if (pid_alive (bg))
+    kill (bg, SIGKILL);
+  libcrun_process_release (&p);
+  unlink (path);
+  close (fd);
+  free (path);
+}
+
 /* 1 MiB on stdin (far beyond a pipe or socket buffer) arrives whole. */
 static void
 test_stdin_large (void)
@@ -1010,6 +1121,8 @@ main (void)
   TAP_RUN (test_ignores_sigterm);
   TAP_RUN (test_release_running);
   TAP_RUN (test_kill_reaches_group);
+  TAP_RUN (test_kill_group_spares_recycled_pid);
+  TAP_RUN (test_kill_group_after_leader_exit);
   TAP_RUN (test_stdin_large);
   TAP_RUN (test_stdin_never_read);
   TAP_RUN (test_args_env);

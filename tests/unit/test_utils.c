@@ -353,11 +353,30 @@ test_send_all_no_sigpipe (void)
   close (sv[0]);
 }
 
+/* The waiter's wait for EOF: an errno of EINTR left by an earlier call
+ * must not make it read EOF forever (it once tested errno after read()
+ * returned 0). */
+static void
+test_drain_until_eof_stale_errno (void)
+{
+  int p[2];
+  tap_require (pipe2 (p, O_CLOEXEC) == 0, "pipe: %s", strerror (errno));
+  tap_require (write (p[1], "abc", 3) == 3, "write");
+  close (p[1]);
+  alarm (2); /* a spin ends the test as killed by SIGALRM */
+  errno = EINTR;
+  drain_until_eof (p[0]);
+  alarm (0);
+  tap_check (read (p[0], p, 1) == 0, "the pipe is at EOF");
+  close (p[0]);
+}
+
 int
 main (void)
 {
   TAP_RUN (test_parse_long);
   TAP_RUN (test_send_all_no_sigpipe);
+  TAP_RUN (test_drain_until_eof_stale_errno);
   TAP_RUN (test_parse_bool_word);
   TAP_RUN (test_strv);
   TAP_RUN (test_alloc_helpers);
