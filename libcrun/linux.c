@@ -662,13 +662,14 @@ write_mappings (pid_t pid, const struct oci_linux *l, bool autoreap, libcrun_err
  * get (pid_for_children, time_for_children).  The library must leave its
  * caller's namespaces as they were, so the namespaces the caller's children
  * had are opened first (saved[]) and restored right after the clone
- * (restore_parent_namespaces). */
+ * (libcrun_linux_restore_parent_namespaces). */
 static const int parent_ns_types[2] = { CLONE_NEWPID, CLONE_NEWTIME };
 static const char *const parent_ns_self[2]
     = { "/proc/thread-self/ns/pid_for_children", "/proc/thread-self/ns/time_for_children" };
 
-static int
-enter_parent_namespaces (const struct oci_config *config, int saved[2], libcrun_error_t *err)
+int
+libcrun_linux_enter_parent_namespaces (const struct oci_config *config, int saved[2],
+                                       libcrun_error_t *err)
 {
   size_t i;
   for (i = 0; i < 2; i++)
@@ -691,8 +692,8 @@ enter_parent_namespaces (const struct oci_config *config, int saved[2], libcrun_
   return 0;
 }
 
-static void
-restore_parent_namespaces (int saved[2])
+void
+libcrun_linux_restore_parent_namespaces (int saved[2])
 {
   size_t i;
   for (i = 0; i < 2; i++)
@@ -868,9 +869,9 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   parent_end = sv[0];
   child_end = sv[1];
 
-  if (enter_parent_namespaces (config, saved_ns, err) < 0)
+  if (libcrun_linux_enter_parent_namespaces (config, saved_ns, err) < 0)
     {
-      restore_parent_namespaces (saved_ns);
+      libcrun_linux_restore_parent_namespaces (saved_ns);
       return -1;
     }
 
@@ -882,7 +883,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
       cgroup_fd = libcrun_cgroup_unified_fd (o->cgroup, err);
       if (cgroup_fd < 0 && *err)
         {
-          restore_parent_namespaces (saved_ns);
+          libcrun_linux_restore_parent_namespaces (saved_ns);
           return -1;
         }
     }
@@ -903,7 +904,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (ret != 0)
     {
       int e = errno;
-      restore_parent_namespaces (saved_ns);
+      libcrun_linux_restore_parent_namespaces (saved_ns);
       errno = e;
     }
   if (ret < 0)

@@ -80,6 +80,13 @@ int libcrun_linux_prepare_process (const struct oci_process *proc,
 void libcrun_report_error_and_exit (int fd, char tag, libcrun_error_t *err)
     __attribute__ ((noreturn));
 
+/* Join the pid and time namespaces the config names by path, for the
+ * children of the calling thread only; saved[] (both -1 on entry) gets
+ * what they were, for restore, which must follow whatever happened. */
+int libcrun_linux_enter_parent_namespaces (const struct oci_config *config, int saved[2],
+                                           libcrun_error_t *err);
+void libcrun_linux_restore_parent_namespaces (int saved[2]);
+
 /* Kill (SIGKILL) and collect a init that is still our child. */
 void libcrun_linux_kill_init (struct libcrun_init_handle *h);
 

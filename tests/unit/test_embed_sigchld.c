@@ -10,12 +10,17 @@
 #include "tap.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "config.h"
 #include "error.h"
 #include "hooks.h"
+#include "linux.h"
 #include "spawn.h"
+#include "syscalls.h"
 #include "utils.h"
 
 #define MAX_REC 256
@@ -266,10 +271,79 @@ test_own_children_not_stolen (void)
   libcrun_hook_options_close (&ho);
 }
 
+static ino_t
+ns_inode (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 ? st.st_ino : 0;
+}
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* A config that names the pid and time namespaces of `holder` by path (a
+ * container joining another one's namespaces) makes the library setns into
+ * them on the thread that clones the init.  Afterwards the embedding
+ * program's children must be born where they were before: the namespaces
+ * are restored (once they were not). */
+static void
+test_caller_namespaces_restored (void)
+{
+  static const char *const self[2]
+      = { "/proc/thread-self/ns/pid_for_children", "/proc/thread-self/ns/time_for_children" };
+  struct libcrun_clone_args args;
+  struct oci_config *c = NULL;
+  libcrun_error_t err = NULL;
+  char json[512], path[64];
+  ino_t before[2], holder_ns[2];
+  int saved[2] = { -1, -1 }, status;
+  pid_t holder;
+
+  memset (&args, 0, sizeof (args));
+  args.flags = CLONE_NEWPID | CLONE_NEWTIME;
+  args.exit_signal = SIGCHLD;
+  holder = (pid_t)sys_clone3 (&args, sizeof (args));
+  if (holder == 0)
+    {
+      for (;;)
+        pause ();
+    }
+  if (holder < 0)
+    tap_skip ("clone3 into a new pid and time namespace refused (%s)", strerror (errno));
+  snprintf (path, sizeof (path), "/proc/%d/ns/pid", holder);
+  holder_ns[0] = ns_inode (path);
+  snprintf (path, sizeof (path), "/proc/%d/ns/time", holder);
+  holder_ns[1] = ns_inode (path);
+  for (int i = 0; i < 2; i++)
+    before[i] = ns_inode (self[i]);
+  tap_require (holder_ns[0] && holder_ns[0] != before[0], "holder's pid namespace");
+  snprintf (json, sizeof (json),
+            "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":["
+            "{\"type\":\"pid\",\"path\":\"/proc/%d/ns/pid\"},"
+            "{\"type\":\"time\",\"path\":\"/proc/%d/ns/time\"}]}}",
+            holder, holder);
+  tap_require (libcrun_config_load_string (json, "t", &c, &err) == 0, "config: %s",
+               err ? err->msg : "?");
+  tap_require (libcrun_linux_enter_parent_namespaces (c, saved, &err) == 0, "enter: %s",
+               err ? err->msg : "?");
+  for (int i = 0; i < 2; i++)
+    tap_check (ns_inode (self[i]) == holder_ns[i], "%s is the holder's while the init is cloned",
+               self[i]);
+  libcrun_linux_restore_parent_namespaces (saved);
+  for (int i = 0; i < 2; i++)
+    tap_check (ns_inode (self[i]) == before[i], "%s restored for the caller's children", self[i]);
+  tap_check (saved[0] == -1 && saved[1] == -1, "saved fds closed");
+  libcrun_config_free (c);
+  kill (holder, SIGKILL);
+  waitpid (holder, &status, 0);
+}
+
 int
 main (void)
 {
   TAP_RUN (test_hooks_send_no_sigchld);
   TAP_RUN (test_own_children_not_stolen);
+  TAP_RUN (test_caller_namespaces_restored);
   return tap_done ();
 }
