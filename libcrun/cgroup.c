@@ -666,6 +666,16 @@ libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libcrun_
 }
 
 int
+libcrun_cgroup_planned_path (const char *cgroups_path, const char *id, char **out,
+                             libcrun_error_t *err)
+{
+  enum libcrun_cgroup_layout layout;
+  if (libcrun_cgroup_detect_layout (&layout, err) < 0)
+    return -1;
+  return compute_path (layout, cgroups_path, id, out, err);
+}
+
+int
 libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err)
 {
   cleanup_free char *norm = NULL;

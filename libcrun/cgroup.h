@@ -40,6 +40,12 @@ int libcrun_cgroup_detect_layout (enum libcrun_cgroup_layout *layout, libcrun_er
 int libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libcrun_cgroup **out,
                            libcrun_error_t *err);
 
+/* The path libcrun_cgroup_create would use, without creating anything:
+ * recorded in the state first, so that a crash right after the mkdir
+ * leaves nothing unnamed. */
+int libcrun_cgroup_planned_path (const char *cgroups_path, const char *id, char **out,
+                                 libcrun_error_t *err);
+
 /* Rebuild a handle from a stored path (no filesystem change). */
 int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);
 

@@ -201,6 +201,7 @@ run_runtime_create_hooks (void *arg, pid_t pid, libcrun_error_t *err)
                            json, c->hooks, err)
         < 0)
       return -1;
+  libcrun_test_crash_point ("create:hooks");
   return 0;
 }
 
@@ -213,7 +214,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   cleanup_close int dirfd = -1;
   struct oci_config *config = NULL;
   struct libcrun_seccomp_program prog = { 0 };
-  struct libcrun_init_handle init = { .pid = 0, .pidfd = -1, .terminal_master = -1 };
+  struct libcrun_init_handle init = { .pid = 0, .pidfd = -1, .terminal_master = -1, .sync = -1 };
   struct libcrun_init_options io;
   struct libcrun_state st = { 0 };
   struct libcrun_hook_options hooks = { .stdout_fd = -1, .stderr_fd = -1 };
@@ -270,10 +271,36 @@ libcrun_container_create (const struct libcrun_create_options *o,
       goto out;
     }
 
+  if (o->systemd_cgroup
+      && libcrun_systemd_unit_names (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
+                                     o->id, &systemd_slice, &systemd_unit, err)
+             < 0)
+    goto out;
+
+  /* The order below is chosen so that a runtime killed at any instant
+   * leaves a state `delete -f` understands (README, Crashes): the status
+   * file exists before anything that outlives us (a cgroup, a process, a
+   * scope), names each of them before it is made, and names the init only
+   * once it is ready; until that record is on disk the init dies with us
+   * (libcrun_linux_commit_init).  A directory without a status file is a
+   * create that died before its first write. */
   dirfd = libcrun_state_create_dir (o->state_root, o->id, err);
   if (dirfd < 0)
     goto out;
   state_created = true;
+  libcrun_test_crash_point ("create:dir");
+  st.id = (char *)o->id;
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.created = rfc3339_now ();
+  st.owner = xstrdup ("root");
+  st.detached = o->detach;
+  st.autoreap = (int)autoreap;
+  st.systemd_unit = xstrdup (systemd_unit);
+  fill_state_annotations (&st, config);
+  if (libcrun_state_write (dirfd, &st, err) < 0)
+    goto out;
+  libcrun_test_crash_point ("create:status");
   state_dir = xasprintf ("%s/%s", o->state_root, o->id);
   if (write_file_atomic_at (dirfd, "config.json", config_json, config_len, err) < 0)
     goto out;
@@ -291,16 +318,23 @@ libcrun_container_create (const struct libcrun_create_options *o,
       goto out;
     }
 
-  if (o->systemd_cgroup
-      && libcrun_systemd_unit_names (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
-                                     o->id, &systemd_slice, &systemd_unit, err)
-             < 0)
-    goto out;
-  if (!o->cgroups_disabled && !o->systemd_cgroup
-      && libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
-                                &cgroup, err)
-             < 0)
-    goto out;
+  libcrun_test_crash_point ("create:config");
+  if (!o->cgroups_disabled && !o->systemd_cgroup)
+    {
+      if (libcrun_cgroup_planned_path (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
+                                       o->id, &st.cgroup_planned, err)
+              < 0
+          || libcrun_state_write (dirfd, &st, err) < 0)
+        goto out;
+      if (libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
+                                 &cgroup, err)
+          < 0)
+        goto out;
+      libcrun_test_crash_point ("create:cgroup");
+      st.cgroup_path = xstrdup (cgroup->path);
+      if (libcrun_state_write (dirfd, &st, err) < 0)
+        goto out;
+    }
 
   bp.o = o;
   bp.config = config;
@@ -329,27 +363,18 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.seccomp = prog.bpf ? &prog : NULL;
   if (libcrun_linux_spawn_init (&io, &init, err) < 0)
     goto out;
+  libcrun_test_crash_point ("create:ready");
 
-  st.id = (char *)o->id;
   st.pid = init.pid;
   st.start_time = libcrun_process_start_time (init.pid);
-  st.bundle = bundle;
-  st.rootfs = rootfs;
-  st.created = rfc3339_now ();
-  st.owner = xstrdup ("root");
-  st.detached = o->detach;
-  st.autoreap = (int)autoreap;
-  st.cgroup_path = cgroup ? xstrdup (cgroup->path) : NULL;
-  st.systemd_unit = xstrdup (systemd_unit);
-  fill_state_annotations (&st, config);
-  ret = libcrun_state_write (dirfd, &st, err);
-  st.id = NULL;
-  st.bundle = NULL;
-  st.rootfs = NULL;
-  libcrun_state_free (&st);
-  if (ret < 0)
+  free (st.cgroup_path);
+  st.cgroup_path = cgroup ? xstrdup (cgroup->path) : NULL; /* systemd's is known now */
+  if (libcrun_state_write (dirfd, &st, err) < 0)
     goto out;
-  ret = -1;
+  libcrun_test_crash_point ("create:recorded");
+  if (libcrun_linux_commit_init (&init, err) < 0)
+    goto out;
+  libcrun_test_crash_point ("create:committed");
 
   if (o->pid_file && libcrun_write_pid_file (o->pid_file, init.pid, err) < 0)
     goto out;
@@ -357,6 +382,12 @@ libcrun_container_create (const struct libcrun_create_options *o,
   ret = 0;
 
 out:
+  st.id = NULL;
+  st.bundle = NULL;
+  st.rootfs = NULL;
+  libcrun_state_free (&st);
+  if (init.sync >= 0)
+    close (init.sync);
   if (ret < 0)
     {
       libcrun_linux_kill_init (&init);
@@ -489,10 +520,26 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
           close (pidfd);
         }
     }
+  libcrun_test_crash_point ("delete:killed");
   if (st->systemd_unit && libcrun_systemd_stop (st->systemd_unit, &e2) < 0)
     {
       libcrun_warning ("stop the scope of container `%s`: %s", st->id, e2->msg);
       libcrun_error_release (&e2);
+    }
+  if (st->cgroup_path == NULL && st->cgroup_planned)
+    {
+      /* A create that died around its mkdir: the cgroup, if it was made,
+       * is empty (the init is cloned only once the path is recorded as
+       * ours), so it is removed, never emptied: a cgroup that has
+       * processes there is somebody else's. */
+      struct libcrun_cgroup *cg = NULL;
+      if (libcrun_cgroup_load (st->cgroup_planned, &cg, &e2) < 0
+          || libcrun_cgroup_destroy (cg, false, &e2) < 0)
+        {
+          libcrun_warning ("remove the cgroup of container `%s`: %s", st->id, e2->msg);
+          libcrun_error_release (&e2);
+        }
+      libcrun_cgroup_free (cg);
     }
   if (st->cgroup_path)
     {
@@ -506,7 +553,12 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
         }
       libcrun_cgroup_free (cg);
     }
-  if (libcrun_state_load_config (dirfd, st->id, &config, &e2) < 0)
+  libcrun_test_crash_point ("delete:cgroup");
+  /* A container whose create died before its init was recorded (pid 0)
+   * never existed for its hooks: as after a failed create, no poststop. */
+  if (st->pid == 0)
+    ;
+  else if (libcrun_state_load_config (dirfd, st->id, &config, &e2) < 0)
     {
       libcrun_warning ("poststop hooks of container `%s` not run: %s", st->id, e2->msg);
       libcrun_error_release (&e2);
@@ -516,6 +568,7 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
       run_state_hooks (config, st, OCI_HOOK_POSTSTOP, "stopped");
       libcrun_config_free (config);
     }
+  libcrun_test_crash_point ("delete:hooks");
   if (libcrun_state_remove (root, st->id, err) < 0)
     return libcrun_error_wrap (err, "delete container `%s`", st->id);
   return 0;
@@ -614,6 +667,7 @@ libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
       libcrun_make_error (err, errno, "write the exec fifo");
       goto out;
     }
+  libcrun_test_crash_point ("start:released");
   unlinkat (dirfd, EXEC_FIFO, 0);
 
   if (wait_start_report (start_fifo, &st, err) < 0)
@@ -765,7 +819,18 @@ libcrun_container_delete (const char *root, const char *id, bool force, libcrun_
       return -1;
     }
   if (libcrun_state_read (dirfd, id, &st, err) < 0)
-    return -1;
+    {
+      /* A status file that cannot be read (corrupt, hostile) must not make
+       * the container undeletable: with --force it goes with what is known
+       * (its directory; a cgroup it named is not known any more). */
+      if (!force)
+        return -1;
+      libcrun_warning ("%s: deleting its directory only", (*err)->msg);
+      libcrun_error_release (err);
+      if (libcrun_state_remove (root, id, err) < 0)
+        return libcrun_error_wrap (err, "delete container `%s`", id);
+      return 0;
+    }
   status = libcrun_state_status (dirfd, &st, &alive);
   /* Like crun: a created container may go without --force, a running or
    * paused one needs it. */

@@ -32,6 +32,7 @@ enum sync_type
   SYNC_ERROR,
   SYNC_HOOKS,
   SYNC_CONTINUE,
+  SYNC_COMMITTED,
 };
 
 /* The state JSON documents may carry large annotations: they travel in
@@ -545,8 +546,21 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
     libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
   env = build_env (o);
 
+  /* The parent-death signal goes before READY: once the runtime has read
+   * READY it may record the container and exit at once, before this
+   * process could turn the signal off.  What keeps a ready init from
+   * outliving a runtime that died before recording it is the socket:
+   * it waits for SYNC_COMMITTED, and the socket's end (the runtime gone,
+   * no message) makes it exit.  A state that names no process is then
+   * all that is left, and `delete -f` understands it.  (A change of
+   * credentials in set-up clears the signal anyway.) */
   prctl (PR_SET_PDEATHSIG, 0);
   if (sync_send (sync, SYNC_READY, &err) < 0)
+    _exit (1);
+  do
+    r = read (sync, &c, 1);
+  while (r < 0 && errno == EINTR);
+  if (r != 1 || c != SYNC_COMMITTED)
     _exit (1);
   close (sync);
 
@@ -706,6 +720,15 @@ libcrun_linux_restore_parent_namespaces (int saved[2])
       }
 }
 
+int
+libcrun_linux_commit_init (struct libcrun_init_handle *h, libcrun_error_t *err)
+{
+  int ret = sync_send (h->sync, SYNC_COMMITTED, err);
+  close (h->sync);
+  h->sync = -1;
+  return ret;
+}
+
 void
 libcrun_linux_kill_init (struct libcrun_init_handle *h)
 {
@@ -833,6 +856,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pid = 0;
   h->pidfd = -1;
   h->terminal_master = -1;
+  h->sync = -1;
 
   for (i = 0; l && i < l->n_namespaces; i++)
     {
@@ -920,6 +944,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pid = (pid_t)ret;
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
+  libcrun_test_crash_point ("create:cloned");
 
   if (o->systemd_unit)
     {
@@ -953,6 +978,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     goto fail;
   if (read_child_messages (o, parent_end, h, err) < 0)
     goto fail;
+  h->sync = steal_fd (&parent_end);
   return 0;
 
 fail:

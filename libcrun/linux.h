@@ -59,10 +59,13 @@ struct libcrun_init_handle
   pid_t pid;
   int pidfd;           /* -1 when the kernel has no CLONE_PIDFD */
   int terminal_master; /* -1 unless process.terminal without console socket */
+  int sync;            /* the init's socket until libcrun_linux_commit_init */
 };
 
 /* Create the init process and wait until it is ready (blocked on the fifo)
- * or failed.  On failure the child is killed and collected. */
+ * or failed.  On failure the child is killed and collected.  A ready init
+ * still dies with its creator: it waits for libcrun_linux_commit_init,
+ * and the end of its socket (the creator gone) makes it exit. */
 int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
                               libcrun_error_t *err);
 
@@ -86,6 +89,10 @@ void libcrun_report_error_and_exit (int fd, char tag, libcrun_error_t *err)
 int libcrun_linux_enter_parent_namespaces (const struct oci_config *config, int saved[2],
                                            libcrun_error_t *err);
 void libcrun_linux_restore_parent_namespaces (int saved[2]);
+
+/* Tell a ready init that its container is on disk: from now on it outlives
+ * the runtime (podman's `create` exits here).  Closes h->sync. */
+int libcrun_linux_commit_init (struct libcrun_init_handle *h, libcrun_error_t *err);
 
 /* Kill (SIGKILL) and collect a init that is still our child. */
 void libcrun_linux_kill_init (struct libcrun_init_handle *h);

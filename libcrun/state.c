@@ -93,6 +93,7 @@ libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
 {
   cleanup_free char *dir = NULL;
   cleanup_close int fd = -1;
+  struct stat st;
 
   if (libcrun_validate_id (id, err) < 0)
     return -1;
@@ -107,8 +108,9 @@ libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
   if (lock_dirfd (fd, id, err) < 0)
     return -1;
   /* A concurrent delete may have removed the directory while we waited for
-   * the lock: the status file is gone then. */
-  if (faccessat (fd, STATUS_FILE, F_OK, 0) < 0 && faccessat (fd, "config.json", F_OK, 0) < 0)
+   * the lock: a removed directory has no links left.  (An empty one is a
+   * create that died right after mkdir, and still a container.) */
+  if (fstat (fd, &st) == 0 && st.st_nlink == 0)
     return libcrun_make_error (err, 0, "container `%s` does not exist", id);
   return steal_fd (&fd);
 }
@@ -148,6 +150,8 @@ libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t 
     json_kv_string (g, "cgroup_path", st->cgroup_path);
   if (st->systemd_unit)
     json_kv_string (g, "systemd_unit", st->systemd_unit);
+  if (st->cgroup_planned && st->cgroup_path == NULL)
+    json_kv_string (g, "cgroup_planned", st->cgroup_planned);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
   json = json_gen_finish (g);
@@ -185,6 +189,13 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
   size_t i;
 
   memset (st, 0, sizeof (*st));
+  if (fd < 0 && errno == ENOENT)
+    {
+      /* A create that died before its first write: nothing but the
+       * directory (and what the lock guarded) exists. */
+      st->id = xstrdup (id);
+      return 0;
+    }
   if (fd < 0)
     return libcrun_make_error (err, errno, "read the state of container `%s`", id);
   if (read_all_fd (fd, STATUS_FILE, &json, NULL, err) < 0)
@@ -207,6 +218,7 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
   st->autoreap = (int)tree_integer (root, "autoreap");
   st->cgroup_path = tree_string (root, "cgroup_path");
   st->systemd_unit = tree_string (root, "systemd_unit");
+  st->cgroup_planned = tree_string (root, "cgroup_planned");
   det = yajl_tree_get (root, det_path, yajl_t_any);
   st->detached = det && YAJL_IS_TRUE (det);
   ann = yajl_tree_get (root, ann_path, yajl_t_object);
@@ -238,6 +250,7 @@ libcrun_state_free (struct libcrun_state *st)
   free (st->owner);
   free (st->cgroup_path);
   free (st->systemd_unit);
+  free (st->cgroup_planned);
   for (i = 0; i < st->n_annotations; i++)
     {
       free (st->annotations[i].key);

@@ -29,9 +29,10 @@ struct libcrun_state
   char *created; /* RFC 3339 */
   char *owner;
   bool detached;
-  int autoreap;       /* enum libcrun_autoreap_mode value (hooks.h) */
-  char *cgroup_path;  /* the container's cgroup, NULL with no cgroup manager */
-  char *systemd_unit; /* its scope unit with the systemd manager, else NULL */
+  int autoreap;         /* enum libcrun_autoreap_mode value (hooks.h) */
+  char *cgroup_path;    /* the container's cgroup, NULL with no cgroup manager */
+  char *cgroup_planned; /* the cgroup a create was about to make, until cgroup_path */
+  char *systemd_unit;   /* its scope unit with the systemd manager, else NULL */
   struct oci_kv *annotations;
   size_t n_annotations;
 };

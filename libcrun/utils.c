@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,14 @@ read_exact (int fd, void *data, size_t len)
       len -= (size_t)r;
     }
   return 0;
+}
+
+void
+libcrun_test_crash_point (const char *point)
+{
+  const char *at = getenv ("LIBCRUN_TEST_CRASH_AT");
+  if (at && strcmp (at, point) == 0)
+    kill (getpid (), SIGKILL);
 }
 
 void

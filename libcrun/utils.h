@@ -70,6 +70,12 @@ int read_exact (int fd, void *data, size_t len);
  * safe; errno is looked at only after a failed read). */
 void drain_until_eof (int fd);
 
+/* Fault injection for the crash-consistency tests: when the environment
+ * variable LIBCRUN_TEST_CRASH_AT names `point`, the process SIGKILLs
+ * itself there, as an OOM kill or a timeout would.  Unset (always, outside
+ * the test suite) it costs a getenv. */
+void libcrun_test_crash_point (const char *point);
+
 /* mkdir -p; existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, libcrun_error_t *err);
 /* Recursively remove a directory tree (no mount crossing). */

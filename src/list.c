@@ -5,6 +5,7 @@
 #include <argp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <yajl/yajl_gen.h>
 
 struct list_args
@@ -39,6 +40,12 @@ parse_opt (int key, char *arg, struct argp_state *state)
     }
 }
 
+static const char *
+or_empty (const char *s)
+{
+  return s ? s : "";
+}
+
 int
 crun_command_list (int argc, char **argv)
 {
@@ -69,12 +76,19 @@ crun_command_list (int argc, char **argv)
     {
       struct libcrun_state st;
       const char *status;
-      /* A container being created or deleted right now has no readable
-       * state: skip it rather than fail the whole listing. */
+      /* One broken entry never fails the listing, nor is it hidden: a
+       * container whose state cannot be read (corrupt) is shown stopped,
+       * with what is known, so that it can be seen and deleted.  Only one
+       * deleted in the meantime is left out. */
       if (libcrun_container_read_state (crun_options.root, ids[i], &st, &status, &err) < 0)
         {
+          cleanup_free char *dir = xasprintf ("%s/%s", crun_options.root, ids[i]);
           libcrun_error_release (&err);
-          continue;
+          if (access (dir, F_OK) < 0)
+            continue;
+          memset (&st, 0, sizeof (st));
+          st.id = xstrdup (ids[i]);
+          status = "stopped";
         }
       if (a.quiet)
         printf ("%s\n", ids[i]);
@@ -92,8 +106,8 @@ crun_command_list (int argc, char **argv)
         }
       else
         printf ("%-20s %-10d %-10s %-40s %-30s %s\n", st.id,
-                strcmp (status, "stopped") == 0 ? 0 : st.pid, status, st.bundle, st.created,
-                st.owner);
+                strcmp (status, "stopped") == 0 ? 0 : st.pid, status, or_empty (st.bundle),
+                or_empty (st.created), or_empty (st.owner));
       libcrun_state_free (&st);
     }
   strv_free (ids);
