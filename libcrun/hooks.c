@@ -115,8 +115,9 @@ run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
 
   if (libcrun_spawn (&so, &p, err) < 0)
     return libcrun_error_wrap (err, "%s hook #%zu `%s`", stage_name, index, h->path);
-  libcrun_debug ("%s hook #%zu `%s`: pid %d, spawner `%s`%s", stage_name, index, h->path, p.pid,
-                 libcrun_spawn_rung_name (p.rung), so.autoreap ? " (autoreap mode)" : "");
+  libcrun_debug ("%s hook #%zu `%s`: pid %d, spawner `%s`%s%s", stage_name, index, h->path, p.pid,
+                 libcrun_spawn_rung_name (p.rung), so.autoreap ? " (autoreap mode)" : "",
+                 p.autokill ? ", autokill" : "");
 
   if (libcrun_process_wait (&p, timeout_ms, &r, err) < 0)
     {

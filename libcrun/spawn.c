@@ -29,6 +29,12 @@ extern char **environ;
  * above it.  Atomic: an embedding program may spawn from several threads. */
 static int best_rung_cache;
 static int test_rung_limit;
+/* CLONE_PIDFD_AUTOKILL on the autoreap rung: 0 nothing known yet, 1 the
+ * kernel takes it, else the errno it was refused with while CLONE_AUTOREAP
+ * alone was accepted (EINVAL: a kernel without it; EPERM: neither
+ * CAP_SYS_ADMIN nor CLONE_NNP, which we do not add: it would take setuid
+ * helpers such as newuidmap away from the child). */
+static int autokill_cache;
 /* Test-only fault injection: PIDFD_GET_INFO calls still to fail with ESRCH. */
 static int test_pidfd_info_esrch;
 
@@ -89,26 +95,72 @@ remember_first_rung (void)
                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
+static long
+clone3_with (uint64_t flags, int *pidfd)
+{
+  struct libcrun_clone_args args;
+  long r;
+  memset (&args, 0, sizeof (args));
+  args.flags = flags;
+  args.pidfd = (uint64_t)(uintptr_t)pidfd;
+  args.exit_signal = 0;
+  r = sys_clone3 (&args, sizeof (args));
+  return r < 0 ? -errno : r;
+}
+
+/* The autoreap rung, with CLONE_PIDFD_AUTOKILL where the kernel takes it:
+ * the child is then SIGKILLed when our pidfd file goes, by close() or by
+ * our death, so a runtime killed while a hook runs leaves no hook behind.
+ * Only that child: what it forked itself (a hook that daemonizes) lives
+ * on, as with any other parent. */
+static long
+clone_autoreap (int *pidfd, bool *autokill)
+{
+  int known = __atomic_load_n (&autokill_cache, __ATOMIC_ACQUIRE);
+  long r;
+
+  *autokill = false;
+  if (known == 0 || known == 1)
+    {
+      r = clone3_with (CLONE_PIDFD | CLONE_AUTOREAP | CLONE_PIDFD_AUTOKILL, pidfd);
+      if (r > 0)
+        __atomic_store_n (&autokill_cache, 1, __ATOMIC_RELEASE);
+      if (r >= 0)
+        {
+          *autokill = true;
+          return r;
+        }
+      if (r != -EINVAL && r != -EPERM)
+        return r;
+      known = (int)-r;
+    }
+  r = clone3_with (CLONE_PIDFD | CLONE_AUTOREAP, pidfd);
+  /* The refusal was AUTOKILL's only if AUTOREAP alone is accepted. */
+  if (r > 0 && known > 1)
+    __atomic_store_n (&autokill_cache, known, __ATOMIC_RELEASE);
+  return r;
+}
+
+int
+libcrun_spawn_autokill_refusal (void)
+{
+  int known = __atomic_load_n (&autokill_cache, __ATOMIC_ACQUIRE);
+  return known == 1 ? 0 : known == 0 ? -1 : known;
+}
+
 /* Create a child with exit signal 0 on one rung.  Returns its pid (0 in the
  * child) or -errno; *pidfd is set on the pidfd rungs. */
 static long
-clone_on_rung (int rung, int *pidfd)
+clone_on_rung (int rung, int *pidfd, bool *autokill)
 {
-  struct libcrun_clone_args args;
 
   *pidfd = -1;
   switch (rung)
     {
     case LIBCRUN_RUNG_AUTOREAP:
+      return clone_autoreap (pidfd, autokill);
     case LIBCRUN_RUNG_CLONE3:
-      memset (&args, 0, sizeof (args));
-      args.flags = CLONE_PIDFD | (rung == LIBCRUN_RUNG_AUTOREAP ? CLONE_AUTOREAP : 0);
-      args.pidfd = (uint64_t)(uintptr_t)pidfd;
-      args.exit_signal = 0;
-      {
-        long r = sys_clone3 (&args, sizeof (args));
-        return r < 0 ? -errno : r;
-      }
+      return clone3_with (CLONE_PIDFD, pidfd);
     case LIBCRUN_RUNG_CLONE:
       /* Legacy clone: the low byte of flags is the exit signal (0), and
        * the pidfd lands in the parent_tid argument. */
@@ -126,7 +178,7 @@ clone_on_rung (int rung, int *pidfd)
 
 /* Walk down the ladder from `first` until the kernel accepts a rung. */
 static long
-clone_on_ladder (int first, int *rung_out, int *pidfd)
+clone_on_ladder (int first, int *rung_out, int *pidfd, bool *autokill)
 {
   int rung = first;
   int limit = __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST);
@@ -138,7 +190,7 @@ clone_on_ladder (int first, int *rung_out, int *pidfd)
     rung = limit;
   for (; rung <= LIBCRUN_RUNG_PID; rung++)
     {
-      long r = clone_on_rung (rung, pidfd);
+      long r = clone_on_rung (rung, pidfd, autokill);
       if (r >= 0)
         {
           *rung_out = rung;
@@ -397,7 +449,8 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
         = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
   }
 
-  pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, &rung, &pidfd);
+  pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, &rung, &pidfd,
+                         &p->autokill);
   /* Only an autoreaped program or a callback may be our direct child: an
    * exec'd program would get exit signal SIGCHLD back (see spawn.h). */
   use_waiter = o->callback == NULL && rung != LIBCRUN_RUNG_AUTOREAP;

@@ -14,6 +14,11 @@
  *                          not there yet (no EXIT bit, or ESRCH from a
  *                          kernel racing with the release on another CPU)
  *                          the wait goes on until POLLHUP and asks again
+ *                          Where the kernel takes CLONE_PIDFD_AUTOKILL
+ *                          (our patched 6.1, Linux 7.1) it is added: the
+ *                          child dies with our pidfd, so a runtime that is
+ *                          SIGKILLed leaves no hook running (the hook's own
+ *                          children, e.g. a daemon it started, live on)
  *   LIBCRUN_RUNG_CLONE3    the kernel refuses the flag (EINVAL):
  *                          clone3(CLONE_PIDFD), waitid(P_PIDFD, __WALL)
  *   LIBCRUN_RUNG_CLONE     clone3 hidden (ENOSYS/EPERM: an outer seccomp
@@ -97,6 +102,7 @@ struct libcrun_process
   int status_fd; /* waiter -> runtime: the program's wait status; -1 without waiter */
   enum libcrun_spawn_rung rung;
   bool new_pgroup;
+  bool autokill;  /* CLONE_PIDFD_AUTOKILL: the kernel kills it when our pidfd goes */
   bool done;      /* exited and collected: nothing left to wait for */
   bool await_hup; /* autoreap rung: asked once at POLLIN, waiting for POLLHUP */
   int status;     /* wait status once done */
@@ -139,6 +145,12 @@ void libcrun_process_release (struct libcrun_process *p);
 /* The rung that a spawn in autoreap mode uses on this kernel (probing once
  * if needed), and its name ("clone3-autoreap", ...). */
 enum libcrun_spawn_rung libcrun_spawn_best_rung (void);
+
+/* Whether autoreap-rung children get CLONE_PIDFD_AUTOKILL here: 0 yes, -1
+ * not known yet (no autoreap spawn so far), else the errno the kernel
+ * refused it with (EINVAL: it lacks the flag; EPERM: the caller lacks
+ * CAP_SYS_ADMIN). */
+int libcrun_spawn_autokill_refusal (void);
 const char *libcrun_spawn_rung_name (enum libcrun_spawn_rung rung);
 
 /* Test-only: pretend the kernel refuses every rung above `rung` (0 turns

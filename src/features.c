@@ -89,6 +89,21 @@ gen_capabilities (yajl_gen g)
   yajl_gen_array_close (g);
 }
 
+/* Whether hooks in autoreap mode die with the runtime here
+ * (CLONE_PIDFD_AUTOKILL), after the probe of libcrun_spawn_best_rung. */
+static const char *
+autokill_word (enum libcrun_spawn_rung rung)
+{
+  int e = libcrun_spawn_autokill_refusal ();
+  if (rung != LIBCRUN_RUNG_AUTOREAP)
+    return "CLONE_PIDFD_AUTOKILL not used (no CLONE_AUTOREAP)";
+  if (e == 0)
+    return "CLONE_PIDFD_AUTOKILL supported";
+  if (e == EPERM)
+    return "CLONE_PIDFD_AUTOKILL refused (needs CAP_SYS_ADMIN)";
+  return "CLONE_PIDFD_AUTOKILL not supported";
+}
+
 int
 crun_command_features (int argc, char **argv)
 {
@@ -158,6 +173,8 @@ crun_command_features (int argc, char **argv)
                                                 : "CLONE_AUTOREAP not supported");
   json_string (g, "run.oci.autoreap.spawner");
   json_string (g, libcrun_spawn_rung_name (rung));
+  json_string (g, "run.oci.autoreap.autokill");
+  json_string (g, autokill_word (rung));
   yajl_gen_map_close (g);
   gen_strings (g, "potentiallyUnsafeConfigAnnotations", unsafe_annotations);
   yajl_gen_map_close (g);

@@ -593,6 +593,59 @@ test_kill_group_after_leader_exit (void)
   free (path);
 }
 
+/* CLONE_PIDFD_AUTOKILL: a "runtime" (a child of the test) spawns a hook in
+ * autoreap mode and is SIGKILLed while the hook sleeps; the hook must be
+ * gone within a second, and nothing is left to reap.  Where the kernel
+ * lacks the flag the spawn still works and says so (p.autokill false). */
+static void
+test_autokill_when_spawner_dies (void)
+{
+  int pfd[2], e = 0, status;
+  pid_t runtime;
+  struct
+  {
+    pid_t pid;
+    int autokill;
+    int refusal;
+  } rep = { 0, 0, 0 };
+
+  if (!kernel_has_autoreap (&e))
+    tap_skip ("this kernel does not support CLONE_AUTOREAP (%s): no autoreap rung to check",
+              strerror (e));
+  tap_require (pipe2 (pfd, O_CLOEXEC) == 0, "pipe");
+  runtime = fork ();
+  tap_require (runtime >= 0, "fork");
+  if (runtime == 0)
+    {
+      struct libcrun_process p;
+      spawn_sh (&p, "exec sleep 30", true, false);
+      rep.pid = p.pid;
+      rep.autokill = p.autokill;
+      rep.refusal = libcrun_spawn_autokill_refusal ();
+      (void)!write (pfd[1], &rep, sizeof (rep));
+      for (;;)
+        pause ();
+    }
+  close (pfd[1]);
+  tap_require (read (pfd[0], &rep, sizeof (rep)) == (ssize_t)sizeof (rep), "report");
+  close (pfd[0]);
+  if (!rep.autokill)
+    {
+      kill (runtime, SIGKILL);
+      waitpid (runtime, &status, 0);
+      kill (rep.pid, SIGKILL);
+      tap_check (rep.refusal == EINVAL || rep.refusal == EPERM, "refusal %d", rep.refusal);
+      tap_skip ("CLONE_PIDFD_AUTOKILL refused here (%s)", strerror (rep.refusal));
+    }
+  tap_require (pid_alive (rep.pid), "the hook runs");
+  kill (runtime, SIGKILL);
+  waitpid (runtime, &status, 0);
+  for (int i = 0; i < 100 && pid_alive (rep.pid); i++)
+    usleep (10000);
+  tap_check (!pid_alive (rep.pid), "the hook %d outlived its killed spawner by 1 s", rep.pid);
+  tap_check (count_children () == 0, "nothing left to reap (%d children)", count_children ());
+}
+
 /* 1 MiB on stdin (far beyond a pipe or socket buffer) arrives whole. */
 static void
 test_stdin_large (void)
@@ -1123,6 +1176,7 @@ main (void)
   TAP_RUN (test_kill_reaches_group);
   TAP_RUN (test_kill_group_spares_recycled_pid);
   TAP_RUN (test_kill_group_after_leader_exit);
+  TAP_RUN (test_autokill_when_spawner_dies);
   TAP_RUN (test_stdin_large);
   TAP_RUN (test_stdin_never_read);
   TAP_RUN (test_args_env);
