@@ -298,6 +298,11 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.autoreap = (int)autoreap;
   st.systemd_unit = xstrdup (systemd_unit);
   fill_state_annotations (&st, config);
+  if (!o->cgroups_disabled && !o->systemd_cgroup
+      && libcrun_cgroup_planned_path (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
+                                      o->id, &st.cgroup_planned, err)
+             < 0)
+    goto out;
   if (libcrun_state_write (dirfd, &st, err) < 0)
     goto out;
   libcrun_test_crash_point ("create:status");
@@ -321,11 +326,6 @@ libcrun_container_create (const struct libcrun_create_options *o,
   libcrun_test_crash_point ("create:config");
   if (!o->cgroups_disabled && !o->systemd_cgroup)
     {
-      if (libcrun_cgroup_planned_path (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
-                                       o->id, &st.cgroup_planned, err)
-              < 0
-          || libcrun_state_write (dirfd, &st, err) < 0)
-        goto out;
       if (libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
                                  &cgroup, err)
           < 0)
