@@ -355,6 +355,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.bundle = bundle;
   io.exec_fifo = fifo_path;
   io.console_socket = o->console_socket;
+  io.state_lock_fd = dirfd;
   io.no_pivot = o->no_pivot;
   io.no_new_keyring = o->no_new_keyring;
   io.preserve_fds = o->preserve_fds + o->listen_fds;
@@ -790,6 +791,7 @@ libcrun_container_kill (const char *root, const char *id, int sig, bool all, lib
     ret = libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
   else
     ret = signal_init (&st, sig, NULL, err);
+  libcrun_test_crash_point ("kill:signalled");
   libcrun_state_free (&st);
   return ret;
 }

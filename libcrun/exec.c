@@ -43,6 +43,11 @@ struct exec_ctx
   int sock;                     /* the helper's and the process' end */
   int console;                  /* connected --console-socket, or -1 */
   const struct fd_holes *holes; /* preserved fds the caller had closed */
+  /* The runtime's own: the state lock and its end of the socket.  The
+   * helper closes them first, so that a runtime killed mid-exec leaves no
+   * lock held (delete -f would wait for it forever) and the process sees
+   * the socket's end instead of waiting for EXEC_GO. */
+  int runtime_fds[2];
 };
 
 /* Which namespaces of the init differ from ours: setns() refuses to "join"
@@ -159,6 +164,9 @@ exec_helper_main (void *arg)
   int pidfd = -1;
   long pid;
   char hdr[1 + sizeof (int)];
+
+  close (c->runtime_fds[0]);
+  close (c->runtime_fds[1]);
 
   /* Before setns: see libcrun_apply_oom_score_adj; the process cloned
    * below inherits the value. */
@@ -394,6 +402,8 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   c.ns_flags = differing_namespaces (st.pid);
   c.sock = sv[1];
   c.console = console;
+  c.runtime_fds[0] = dirfd;
+  c.runtime_fds[1] = sv[0];
 
   memset (&so, 0, sizeof (so));
   so.callback = exec_helper_main;
@@ -429,6 +439,7 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
           proc_pidfd = libcrun_recv_fd (sv[0], err);
           if (proc_pidfd < 0)
             goto out;
+          libcrun_test_crash_point ("exec:spawned");
           /* Into the container's cgroup (or a sub-cgroup with --cgroup)
            * before the process does anything. */
           if (st.cgroup_path)
@@ -466,6 +477,7 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
       else if (buf[0] == EXEC_DONE)
         break;
     }
+  libcrun_test_crash_point ("exec:started");
 
   if (o->pid_file && libcrun_write_pid_file (o->pid_file, pid, err) < 0)
     goto out;

@@ -529,6 +529,8 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   /* Die with the runtime until we are ready: a half-built container whose
    * creator vanished is of no use to anybody. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (o->state_lock_fd >= 0)
+    close (o->state_lock_fd);
   /* The runtime's signal mask and dispositions are not the container's. */
   {
     sigset_t all;

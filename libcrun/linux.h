@@ -33,6 +33,10 @@ struct libcrun_init_options
   const char *exec_fifo;  /* absolute path: the init blocks reading it */
   const char *start_fifo; /* absolute path: the init reports startContainer there */
   const char *console_socket;
+  /* The state directory's lock fd: the init closes its copy first thing,
+   * before a seccomp profile could refuse close(), so that no container
+   * process can hold the lock once the runtime is gone (-1: none). */
+  int state_lock_fd;
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;                              /* fds 3 .. 3+preserve_fds-1 are passed on */

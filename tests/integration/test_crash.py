@@ -65,7 +65,7 @@ def assert_shown_and_deletable(runtime, bundle, cid):
     assert cid in [e["id"] for e in json.loads(r.out)]
     r = runtime.cmd("state", cid)
     assert r.rc == 0, r
-    assert json.loads(r.out)["status"] in ("created", "stopped"), r.out
+    assert json.loads(r.out)["status"] in ("created", "running", "stopped"), r.out
     r = runtime.cmd("delete", "--force", cid, timeout=20)
     assert r.rc == 0, r
     assert not os.path.exists(os.path.join(runtime.root, cid)), "state directory left"
@@ -159,3 +159,38 @@ def test_unreadable_status(runtime, bundle, content):
     r = runtime.cmd("delete", "--force", cid)
     assert r.rc == 0, r
     assert not os.path.exists(d)
+
+
+@pytest.mark.parametrize("point", ["exec:spawned", "exec:started"])
+def test_killed_during_exec(runtime, bundle, point):
+    """`exec` killed after its process exists (before it is in the cgroup
+    and released, or after): the process either never runs the program or
+    is the container's; `delete -f` leaves nothing either way."""
+    bundle.set_args("sleep", "60")
+    cid = runtime.new_id("crash")
+    runtime._prepare(bundle)
+    r = runtime.cmd("run", "--detach", "--bundle", bundle.path, cid)
+    assert r.rc == 0, r
+    r = runtime.cmd("exec", cid, "sleep", "61", env=crash_env(point), timeout=20)
+    assert r.rc == -9, r
+    if point == "exec:spawned":
+        # never released: it must not linger outside the container's cgroup
+        assert wait_for(lambda: len(procs_rooted_in(bundle.rootfs)) == 1, 5), procs_rooted_in(bundle.rootfs)
+    r = runtime.cmd("exec", cid, "true")
+    assert r.rc == 0, "the container is unusable after a killed exec: %r" % r
+    assert_shown_and_deletable(runtime, bundle, cid)
+    assert_id_free(runtime, bundle, cid)
+
+
+def test_killed_during_kill(runtime, bundle):
+    """`kill` has no state of its own to leave: a kill killed right after
+    its signal changes nothing but the container's life."""
+    bundle.set_args("sleep", "60")
+    cid = runtime.new_id("crash")
+    runtime._prepare(bundle)
+    r = runtime.cmd("run", "--detach", "--bundle", bundle.path, cid)
+    assert r.rc == 0, r
+    r = runtime.cmd("kill", cid, "KILL", env=crash_env("kill:signalled"), timeout=20)
+    assert r.rc == -9, r
+    assert wait_for(lambda: json.loads(runtime.cmd("state", cid).out)["status"] == "stopped", 5)
+    assert_shown_and_deletable(runtime, bundle, cid)
