@@ -452,12 +452,18 @@ int
 libcrun_container_read_state (const char *root, const char *id, struct libcrun_state *st,
                               const char **status, libcrun_error_t *err)
 {
-  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  /* Without the lock: the status file is only ever replaced whole, so a
+   * reader never sees half of it, and `state` and `list` must answer while
+   * another command runs (a createRuntime hook that asks `crun state` for
+   * its own container would otherwise wait for the create it is part of). */
+  cleanup_close int dirfd = libcrun_state_open_unlocked (root, id, err);
   if (dirfd < 0)
     return -1;
   if (libcrun_state_read (dirfd, id, st, err) < 0)
     return -1;
-  if (status)
+  if (status && st->pid == 0)
+    *status = libcrun_state_lock_busy (dirfd) ? "creating" : "stopped";
+  else if (status)
     *status = libcrun_state_status (dirfd, st, NULL);
   return 0;
 }

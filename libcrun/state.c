@@ -89,11 +89,10 @@ libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err
 }
 
 int
-libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
+libcrun_state_open_unlocked (const char *root, const char *id, libcrun_error_t *err)
 {
   cleanup_free char *dir = NULL;
-  cleanup_close int fd = -1;
-  struct stat st;
+  int fd;
 
   if (libcrun_validate_id (id, err) < 0)
     return -1;
@@ -105,6 +104,29 @@ libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
         return libcrun_make_error (err, 0, "container `%s` does not exist", id);
       return libcrun_make_error (err, errno, "open `%s`", dir);
     }
+  return fd;
+}
+
+bool
+libcrun_state_lock_busy (int dirfd)
+{
+  /* Another open of the directory: a lock test on our own descriptor
+   * would succeed against a lock we hold ourselves. */
+  cleanup_close int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || flock (fd, LOCK_SH | LOCK_NB) == 0)
+    return false;
+  return errno == EWOULDBLOCK;
+}
+
+int
+libcrun_state_open (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  fd = libcrun_state_open_unlocked (root, id, err);
+  if (fd < 0)
+    return -1;
   if (lock_dirfd (fd, id, err) < 0)
     return -1;
   /* A concurrent delete may have removed the directory while we waited for

@@ -48,6 +48,15 @@ int libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t 
  * Returns an O_DIRECTORY fd that holds the lock until closed. */
 int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
 
+/* Open <root>/<id> without locking it, for readers of the status file
+ * (replaced whole, never written in place). */
+int libcrun_state_open_unlocked (const char *root, const char *id, libcrun_error_t *err);
+
+/* Does a command hold the lock of this directory right now?  (A state
+ * that names no init is "creating" while its create runs, else a create
+ * that died: "stopped".) */
+bool libcrun_state_lock_busy (int dirfd);
+
 /* Drop the lock of a dirfd from the two calls above.  A flock belongs to the
  * open file description, which a child keeps until it closes its copy or
  * execs: the container's init holds one until `start` (longer when its

@@ -194,3 +194,21 @@ def test_killed_during_kill(runtime, bundle):
     assert r.rc == -9, r
     assert wait_for(lambda: json.loads(runtime.cmd("state", cid).out)["status"] == "stopped", 5)
     assert_shown_and_deletable(runtime, bundle, cid)
+
+
+def test_state_from_a_create_hook(runtime, bundle, workdir):
+    """`state` and `list` read without the lock: a createRuntime hook that
+    asks about its own container gets an answer at once (`creating`, since
+    no init is recorded yet), not a wait on the create it is part of."""
+    out = os.path.join(workdir, "state-from-hook")
+    cid = runtime.new_id("hookstate")
+    script = "%s --root %s state %s > %s 2>&1; %s --root %s list >> %s 2>&1" % (
+        runtime.crun, runtime.root, cid, out, runtime.crun, runtime.root, out)
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 10}]}
+    bundle.set_args("true")
+    runtime._prepare(bundle)
+    r = runtime.cmd("run", "--bundle", bundle.path, cid, timeout=20)
+    assert r.rc == 0, r
+    text = open(out).read()
+    assert '"status": "creating"' in text, text
+    assert cid in text.split("}")[-1], "`list` from the hook does not show the container:\n" + text
