@@ -507,6 +507,19 @@ wait_pidfd_exit (int pidfd, int timeout_ms)
 static int signal_init (const struct libcrun_state *st, int sig, int *pidfd_out,
                         libcrun_error_t *err);
 
+static void
+remove_cgroup (const char *id, const char *path, bool kill_procs)
+{
+  struct libcrun_cgroup *cg = NULL;
+  libcrun_error_t e2 = NULL;
+  if (libcrun_cgroup_load (path, &cg, &e2) < 0 || libcrun_cgroup_destroy (cg, kill_procs, &e2) < 0)
+    {
+      libcrun_warning ("remove the cgroup of container `%s`: %s", id, e2->msg);
+      libcrun_error_release (&e2);
+    }
+  libcrun_cgroup_free (cg);
+}
+
 /* The end of a container: kill its init if still alive and wait for it,
  * run the poststop hooks (failures are warnings), remove the state. */
 static int
@@ -533,33 +546,14 @@ destroy_container (const char *root, int dirfd, struct libcrun_state *st, bool a
       libcrun_warning ("stop the scope of container `%s`: %s", st->id, e2->msg);
       libcrun_error_release (&e2);
     }
+  /* A create that died around its mkdir leaves at most an empty cgroup
+   * (the init is cloned only once the path is recorded as ours): it is
+   * removed, never emptied, since processes there are somebody else's.
+   * A recorded cgroup goes with every process in it (exec'd ones too). */
   if (st->cgroup_path == NULL && st->cgroup_planned)
-    {
-      /* A create that died around its mkdir: the cgroup, if it was made,
-       * is empty (the init is cloned only once the path is recorded as
-       * ours), so it is removed, never emptied: a cgroup that has
-       * processes there is somebody else's. */
-      struct libcrun_cgroup *cg = NULL;
-      if (libcrun_cgroup_load (st->cgroup_planned, &cg, &e2) < 0
-          || libcrun_cgroup_destroy (cg, false, &e2) < 0)
-        {
-          libcrun_warning ("remove the cgroup of container `%s`: %s", st->id, e2->msg);
-          libcrun_error_release (&e2);
-        }
-      libcrun_cgroup_free (cg);
-    }
+    remove_cgroup (st->id, st->cgroup_planned, false);
   if (st->cgroup_path)
-    {
-      /* Every process of the container goes with it (exec'd ones too). */
-      struct libcrun_cgroup *cg = NULL;
-      if (libcrun_cgroup_load (st->cgroup_path, &cg, &e2) < 0
-          || libcrun_cgroup_destroy (cg, true, &e2) < 0)
-        {
-          libcrun_warning ("remove the cgroup of container `%s`: %s", st->id, e2->msg);
-          libcrun_error_release (&e2);
-        }
-      libcrun_cgroup_free (cg);
-    }
+    remove_cgroup (st->id, st->cgroup_path, true);
   libcrun_test_crash_point ("delete:cgroup");
   /* A container whose create died before its init was recorded (pid 0)
    * never existed for its hooks: as after a failed create, no poststop. */

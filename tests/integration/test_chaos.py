@@ -19,22 +19,9 @@ import pytest
 
 from conftest import HERE, host_mounts, procs_rooted_in, wait_for
 from test_crash import cgroups_of
+from test_hooks import markers_alive
 
 ITERATIONS = int(os.environ.get("CHAOS_ITERATIONS", "60"))
-
-
-def hooks_running(mark):
-    n = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                if mark.encode() in f.read():
-                    n.append(int(d))
-        except OSError:
-            pass
-    return n
 
 
 @pytest.mark.parametrize("autoreap", ["0", "1"])
@@ -58,7 +45,7 @@ def test_chaos_kill_then_delete_force(runtime, bundle, workdir, autoreap):
     fig["mounts_left"] = [m for m in host_mounts() if m.startswith(bundle.path + "/")]
     wait_for(lambda: not procs_rooted_in(bundle.rootfs), 2)
     fig["procs_rooted_left"] = procs_rooted_in(bundle.rootfs)
-    fig["hooks_running"] = hooks_running(mark)
+    fig["hooks_running"] = markers_alive(mark)
     delays = fig.pop("kill_delays_ms")
     print("chaos (autoreap=%s): %d runs, %d killed (at %s..%s ms), %d finished, figures %s" % (
         autoreap, ITERATIONS, fig["killed"], min(delays, default="-"), max(delays, default="-"),

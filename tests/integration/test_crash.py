@@ -52,6 +52,16 @@ def with_hooks(bundle, marker):
     }
 
 
+def sleeper_with_hooks(runtime, bundle, workdir):
+    """The bundle as `sleep 60` with hooks (with_hooks), written; returns
+    the hooks' log and a new id."""
+    marker = os.path.join(workdir, "hooks.log")
+    with_hooks(bundle, marker)
+    bundle.set_args("sleep", "60")
+    runtime._prepare(bundle)
+    return marker, runtime.new_id("crash")
+
+
 def crash_env(point):
     return dict(os.environ, LIBCRUN_TEST_CRASH_AT=point)
 
@@ -84,11 +94,7 @@ def assert_id_free(runtime, bundle, cid):
 
 @pytest.mark.parametrize("point", CREATE_POINTS)
 def test_killed_during_create(runtime, bundle, workdir, point):
-    marker = os.path.join(workdir, "hooks.log")
-    with_hooks(bundle, marker)
-    bundle.set_args("sleep", "60")
-    cid = runtime.new_id("crash")
-    runtime._prepare(bundle)
+    marker, cid = sleeper_with_hooks(runtime, bundle, workdir)
     r = runtime.cmd("run", "--detach", "--bundle", bundle.path, cid, env=crash_env(point), timeout=20)
     assert r.rc == -9, "the runtime did not stop at %s: %r" % (point, r)
     if point != "create:committed":
@@ -108,11 +114,7 @@ def test_killed_during_create(runtime, bundle, workdir, point):
 
 @pytest.mark.parametrize("point", DELETE_POINTS)
 def test_killed_during_delete(runtime, bundle, workdir, point):
-    marker = os.path.join(workdir, "hooks.log")
-    with_hooks(bundle, marker)
-    bundle.set_args("sleep", "60")
-    cid = runtime.new_id("crash")
-    runtime._prepare(bundle)
+    marker, cid = sleeper_with_hooks(runtime, bundle, workdir)
     r = runtime.cmd("run", "--detach", "--bundle", bundle.path, cid)
     assert r.rc == 0, r
     r = runtime.cmd("delete", "--force", cid, env=crash_env(point), timeout=20)
