@@ -25,7 +25,7 @@ ITERATIONS = int(os.environ.get("CHAOS_ITERATIONS", "60"))
 
 
 @pytest.mark.parametrize("autoreap", ["0", "1"])
-def test_chaos_kill_then_delete_force(runtime, bundle, workdir, autoreap):
+def test_chaos_kill_then_delete_force(runtime, bundle, workdir, autoreap, capsys):
     mark = "chaos-hook-%d-%s" % (os.getpid(), autoreap)
     hook = {"path": "/bin/sh", "args": ["sh", "-c", "sleep 0.02", mark]}
     bundle.config["hooks"] = {"createRuntime": [hook] * 3, "poststop": [hook] * 2}
@@ -47,9 +47,10 @@ def test_chaos_kill_then_delete_force(runtime, bundle, workdir, autoreap):
     fig["procs_rooted_left"] = procs_rooted_in(bundle.rootfs)
     fig["hooks_running"] = markers_alive(mark)
     delays = fig.pop("kill_delays_ms")
-    print("chaos (autoreap=%s): %d runs, %d killed (at %s..%s ms), %d finished, figures %s" % (
-        autoreap, ITERATIONS, fig["killed"], min(delays, default="-"), max(delays, default="-"),
-        fig["finished"], json.dumps({k: v for k, v in fig.items() if k not in ("killed", "finished")})))
+    with capsys.disabled():  # the figures belong in the suite's log
+        print("\nchaos (autoreap=%s): %d runs, %d killed (at %s..%s ms), %d finished, figures %s" % (
+            autoreap, ITERATIONS, fig["killed"], min(delays, default="-"), max(delays, default="-"),
+            fig["finished"], json.dumps({k: v for k, v in fig.items() if k not in ("killed", "finished")})))
     assert fig["killed"] >= ITERATIONS * 0.4, "too few kills to mean anything: %s" % fig
     for k in ("delete_rc_nonzero", "timeouts", "state_dirs_left", "cgroups_left", "mounts_left",
               "procs_rooted_left", "hooks_running", "children_left", "zombies_left"):

@@ -124,16 +124,36 @@ fi
 # (informational) and is killed here.
 config c5 1 '["hook.sh", "prestart", "0"]'
 sed -i "s|\"path\": \"$work/hook.sh\", \"args\": \[\"hook.sh\", \"prestart\", \"0\"\]|\"path\": \"/bin/busybox\", \"args\": [\"sleep\", \"37\"]|" $work/bundle/config.json
-sleepers() { # pids of the hook "sleep 37"
+cat > $work/sleepers.sh <<'SLEEPERS'
+# pids of the hook "sleep 37" (its exact command line: nothing else matches)
+sleepers() {
 	for p in /proc/[0-9]*; do
 		[ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 37 " ] && echo ${p#/proc/}
 	done
 }
-out=$(/usr/local/bin/subreaper 2 sh -c "$crun --cgroup-manager=disabled --root $work/state run --no-pivot --bundle $work/bundle c5 >/dev/null 2>&1 & p=\$!; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -n \"\$(ls /proc/*/cmdline 2>/dev/null | xargs grep -l 'sleep.37' 2>/dev/null)\" ] && break; sleep 0.1; done; kill -9 \$p; wait \$p; sleep 1; exit 0")
+SLEEPERS
+cat > $work/kill-during-hook.sh <<'KILL'
+# CRUN STATE BUNDLE ID: run, wait until the hook sleeps, SIGKILL the runtime
+. /tmp/guest-crun/sleepers.sh
+$1 --cgroup-manager=disabled --root $2 run --no-pivot --bundle $3 $4 > /dev/null 2>&1 &
+p=$!
+i=0
+while [ $i -lt 100 ] && [ -z "$(sleepers)" ]; do sleep 0.05; i=$((i + 1)); done
+echo "hook-before: $(sleepers | tr '\n' ' ')"
+kill -9 $p
+wait $p
+sleep 1
+exit 0
+KILL
+. $work/sleepers.sh
+out=$(/usr/local/bin/subreaper 2 sh $work/kill-during-hook.sh $crun $work/state $work/bundle c5)
+before=$(echo "$out" | sed -n 's/^hook-before: *//p')
 left=$(sleepers)
 autokill=$(echo "$features" | grep -o '"run.oci.autoreap.autokill": "[^"]*"')
-echo "GUEST-CRUN autokill: $autokill; hook left running: ${left:-none}; $(echo "$out" | head -n 1)"
-if echo "$autokill" | grep -q 'AUTOKILL supported'; then
+echo "GUEST-CRUN autokill: $autokill; hook running before the kill: ${before:-none}; after: ${left:-none}; $(echo "$out" | grep zombies=)"
+if [ -z "$before" ]; then
+	bad "the hook never ran before the runtime was killed: $out"
+elif echo "$autokill" | grep -q 'AUTOKILL supported'; then
 	# (the container's init, killed with its runtime before it was
 	# recorded, is a zombie of the subreaper as it should be)
 	if [ -z "$left" ] && ! echo "$out" | grep -q '^zombie [0-9]* busybox$'; then
