@@ -729,7 +729,8 @@ libcrun_cgroup_free (struct libcrun_cgroup *cg)
 }
 
 int
-libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err)
+libcrun_cgroup_enter_rest (const struct libcrun_cgroup *cg, pid_t pid, bool v1_joined,
+                           bool unified_joined, libcrun_error_t *err)
 {
   cleanup_hierarchies struct hierarchies h = { 0 };
   char buf[32];
@@ -742,11 +743,58 @@ libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_
   snprintf (buf, sizeof (buf), "%d", (int)pid);
   for (i = 0; i < h.n; i++)
     {
-      cleanup_free char *dir = dir_of (&h.v[i], cg->path);
+      cleanup_free char *dir = NULL;
+      /* (A pid written where the process already is still costs the
+       * global lock: skip what it joined.) */
+      if (h.v[i].unified ? unified_joined : v1_joined)
+        continue;
+      dir = dir_of (&h.v[i], cg->path);
       ret = cg_write (dir, "cgroup.procs", buf, "enter cgroup", err);
       if (ret < 0)
         return ret;
     }
+  return 0;
+}
+
+int
+libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err)
+{
+  return libcrun_cgroup_enter_rest (cg, pid, false, false, err);
+}
+
+int
+libcrun_cgroup_open_v1_tasks (const struct libcrun_cgroup *cg, int **fds, libcrun_error_t *err)
+{
+  cleanup_hierarchies struct hierarchies h = { 0 };
+  size_t i, n = 0;
+  int *v;
+
+  *fds = NULL;
+  if (read_hierarchies (&h, err) < 0)
+    return -1;
+  v = xmalloc ((h.n + 1) * sizeof (int));
+  for (i = 0; i < h.n; i++)
+    {
+      cleanup_free char *file = NULL;
+      if (h.v[i].unified)
+        continue;
+      file = xasprintf ("%s%s/tasks", h.v[i].mnt, cg->path);
+      v[n] = open (file, O_WRONLY | O_CLOEXEC);
+      if (v[n] < 0)
+        {
+          int e = errno;
+          while (n > 0)
+            close (v[--n]);
+          free (v);
+          return libcrun_make_error (err, e, "open `%s`", file);
+        }
+      n++;
+    }
+  v[n] = -1;
+  if (n == 0)
+    free (v);
+  else
+    *fds = v;
   return 0;
 }
 

@@ -46,6 +46,14 @@ int libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libc
 int libcrun_cgroup_planned_path (const char *cgroups_path, const char *id, char **out,
                                  libcrun_error_t *err);
 
+/* The v1 hierarchies' `tasks` files of the cgroup, opened for writing
+ * (-1 terminated; NULL array on a pure v2 layout).  A single-threaded
+ * process that writes "0" into them joins the cgroup without the global
+ * lock that a write of a pid takes (cgroup_threadgroup_rwsem: an RCU grace
+ * period, the longest step of a run on v1).  The opener's credentials are
+ * the ones checked, so a process in a user namespace can do it too. */
+int libcrun_cgroup_open_v1_tasks (const struct libcrun_cgroup *cg, int **fds, libcrun_error_t *err);
+
 /* Rebuild a handle from a stored path (no filesystem change). */
 int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);
 
@@ -56,6 +64,11 @@ int libcrun_cgroup_unified_fd (const struct libcrun_cgroup *cg, libcrun_error_t 
 
 /* Move pid into the cgroup in every hierarchy. */
 int libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err);
+/* The same for the hierarchies the process has not joined by itself: not
+ * the v1 ones when `v1_joined`, not the unified one when `unified_joined`
+ * (CLONE_INTO_CGROUP). */
+int libcrun_cgroup_enter_rest (const struct libcrun_cgroup *cg, pid_t pid, bool v1_joined,
+                               bool unified_joined, libcrun_error_t *err);
 
 /* Apply linux.resources (the raw OCI JSON subtree; NULL: nothing):
  * memory (limit, reservation, swap), pids.limit, cpu (shares/weight,

@@ -345,8 +345,39 @@ struct preopened
 {
   int exec_fifo;
   int start_fifo;
-  int console; /* connected --console-socket, or -1 */
+  int console;       /* connected --console-socket, or -1 */
+  int *cgroup_tasks; /* v1 `tasks` files the init writes "0" into; NULL */
 };
+
+/* Close and free a -1 terminated fd array (NULL is fine). */
+static void
+close_fd_list (int *fds)
+{
+  size_t i;
+  for (i = 0; fds && fds[i] >= 0; i++)
+    close (fds[i]);
+  free (fds);
+}
+
+/* First thing in the init: join the v1 cgroups by writing "0" (this
+ * thread) into their `tasks` files, which spares the global lock a pid
+ * written by the runtime takes (see libcrun_cgroup_open_v1_tasks).  The
+ * init is single-threaded, so its thread is the whole process. */
+static void
+join_v1_cgroups (const struct preopened *pre, int sync)
+{
+  size_t i;
+  for (i = 0; pre->cgroup_tasks && pre->cgroup_tasks[i] >= 0; i++)
+    {
+      if (write (pre->cgroup_tasks[i], "0", 1) != 1)
+        {
+          libcrun_error_t err = NULL;
+          libcrun_make_error (&err, errno, "join the container's cgroup");
+          libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
+        }
+      close (pre->cgroup_tasks[i]);
+    }
+}
 
 static int
 child_setup (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
@@ -531,6 +562,7 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (o->state_lock_fd >= 0)
     close (o->state_lock_fd);
+  join_v1_cgroups (pre, sync);
   /* The runtime's signal mask and dispositions are not the container's. */
   {
     sigset_t all;
@@ -837,6 +869,34 @@ read_child_messages (const struct libcrun_init_options *o, int sync, struct libc
     }
 }
 
+/* The init into its cgroups (systemd's scope, or ours), the resources
+ * applied, and its oom_score_adj (from outside its user namespace). */
+static int
+place_init (const struct libcrun_init_options *o, pid_t pid, bool v1_joined, bool unified_joined,
+            libcrun_error_t *err)
+{
+  const struct oci_linux *l = o->config->linux_cfg;
+
+  if (o->systemd_unit)
+    {
+      cleanup_free char *path = NULL;
+      if (libcrun_systemd_enter (o->systemd_slice, o->systemd_unit, pid, &path, err) < 0
+          || libcrun_cgroup_load (path, o->systemd_cgroup, err) < 0)
+        return -1;
+      /* Delegate=yes: the resources are ours to write, as with cgroupfs. */
+      if (l && libcrun_cgroup_apply_resources (*o->systemd_cgroup, l->resources, err) < 0)
+        return libcrun_error_wrap (err, "`linux.resources`");
+    }
+  if (o->cgroup)
+    {
+      if (libcrun_cgroup_enter_rest (o->cgroup, pid, v1_joined, unified_joined, err) < 0)
+        return -1;
+      if (l && libcrun_cgroup_apply_resources (o->cgroup, l->resources, err) < 0)
+        return libcrun_error_wrap (err, "`linux.resources`");
+    }
+  return libcrun_apply_oom_score_adj (pid, o->config->process, err);
+}
+
 int
 libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
                           libcrun_error_t *err)
@@ -853,7 +913,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   int saved_ns[2] = { -1, -1 };
   size_t i;
   long ret;
-  bool new_userns = false, new_mntns = false;
+  bool new_userns = false, new_mntns = false, new_cgroupns = false, born_in_cgroup = false;
 
   h->pid = 0;
   h->pidfd = -1;
@@ -867,6 +927,8 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
        * written first); a new cgroup namespace too, once the runtime has
        * moved it into its cgroup, so that the namespace's root is the
        * container's cgroup. */
+      if (t == CLONE_NEWCGROUP && l->namespaces[i].path == NULL)
+        new_cgroupns = true;
       if (l->namespaces[i].path || t == CLONE_NEWTIME || t == CLONE_NEWCGROUP)
         continue;
       ns_flags |= (uint64_t)t;
@@ -883,6 +945,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (start_fifo < 0)
     return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
   pre.console = -1;
+  pre.cgroup_tasks = NULL;
   if (o->console_socket && o->config->process->terminal)
     {
       pre.console = console = libcrun_unix_connect (o->console_socket, err);
@@ -907,7 +970,8 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (o->cgroup)
     {
       cgroup_fd = libcrun_cgroup_unified_fd (o->cgroup, err);
-      if (cgroup_fd < 0 && *err)
+      if ((cgroup_fd < 0 && *err)
+          || libcrun_cgroup_open_v1_tasks (o->cgroup, &pre.cgroup_tasks, err) < 0)
         {
           libcrun_linux_restore_parent_namespaces (saved_ns);
           return -1;
@@ -925,6 +989,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
       args.cgroup = 0;
       ret = sys_clone3 (&args, sizeof (args));
     }
+  born_in_cgroup = ret >= 0 && (args.flags & CLONE_INTO_CGROUP);
   if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
     ret = fork ();
   if (ret != 0)
@@ -934,9 +999,13 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
       errno = e;
     }
   if (ret < 0)
-    return libcrun_make_error (err, errno,
-                               "create the container's init process (clone3 flags 0x%llx)",
-                               (unsigned long long)ns_flags);
+    {
+      int e = errno;
+      close_fd_list (pre.cgroup_tasks);
+      return libcrun_make_error (err, e,
+                                 "create the container's init process (clone3 flags 0x%llx)",
+                                 (unsigned long long)ns_flags);
+    }
   if (ret == 0)
     {
       close (parent_end);
@@ -946,37 +1015,24 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pid = (pid_t)ret;
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
+  close_fd_list (pre.cgroup_tasks);
   libcrun_test_crash_point ("create:cloned");
 
-  if (o->systemd_unit)
-    {
-      cleanup_free char *path = NULL;
-      if (libcrun_systemd_enter (o->systemd_slice, o->systemd_unit, h->pid, &path, err) < 0
-          || libcrun_cgroup_load (path, o->systemd_cgroup, err) < 0)
-        goto fail;
-      /* Delegate=yes: the resources are ours to write, as with cgroupfs. */
-      if (l && libcrun_cgroup_apply_resources (*o->systemd_cgroup, l->resources, err) < 0)
-        {
-          libcrun_error_wrap (err, "`linux.resources`");
-          goto fail;
-        }
-    }
-  if (o->cgroup)
-    {
-      if (libcrun_cgroup_enter (o->cgroup, h->pid, err) < 0)
-        goto fail;
-      if (l && libcrun_cgroup_apply_resources (o->cgroup, l->resources, err) < 0)
-        {
-          libcrun_error_wrap (err, "`linux.resources`");
-          goto fail;
-        }
-    }
-  if (libcrun_apply_oom_score_adj (h->pid, config->process, err) < 0)
-    goto fail;
   if (new_userns && l
       && write_mappings (h->pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
     goto fail;
-  if (sync_send (parent_end, SYNC_MAPPED, err) < 0)
+  /* The init may start its mounts while we place it in its cgroups: the
+   * first write to a v1 cgroup.procs waits for an RCU grace period, the
+   * longest step of a run.  It is placed before we answer any message of
+   * its (SYNC_HOOKS comes after the mounts, before createContainer hooks,
+   * pivot_root and exec), so it never forks or runs the container's
+   * program outside them.  A new cgroup namespace is the exception: its
+   * root is the cgroup the init is in when it unshares, so then it waits. */
+  if (!new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
+    goto fail;
+  if (place_init (o, h->pid, pre.cgroup_tasks != NULL, born_in_cgroup, err) < 0)
+    goto fail;
+  if (new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
     goto fail;
   if (read_child_messages (o, parent_end, h, err) < 0)
     goto fail;
