@@ -1,11 +1,11 @@
 #include "cgroup_systemd.h"
+#include "sd_bus_loader.h"
 #include "utils.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,12 +68,12 @@ libcrun_systemd_unit_names (const char *cgroups_path, const char *id, char **sli
 }
 
 static int
-bus_error (libcrun_error_t *err, int r, sd_bus_error *e, const char *what)
+bus_error (const struct libcrun_sd_bus *sd, libcrun_error_t *err, int r, sd_bus_error *e,
+           const char *what)
 {
-  int ret
-      = libcrun_make_error (err, -r, "systemd: %s%s%s", what, sd_bus_error_is_set (e) ? ": " : "",
-                            sd_bus_error_is_set (e) ? e->message : "");
-  sd_bus_error_free (e);
+  int ret = libcrun_make_error (err, -r, "systemd: %s%s%s", what, sd->error_is_set (e) ? ": " : "",
+                                sd->error_is_set (e) ? e->message : "");
+  sd->error_free (e);
   return ret;
 }
 
@@ -122,33 +122,37 @@ libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cg
   sd_bus_message *m = NULL, *reply = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   struct timespec ts = { 0, 10 * 1000 * 1000 };
+  const struct libcrun_sd_bus *sd;
   int r, i;
 
   if (!libcrun_systemd_booted ())
     return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
-  r = sd_bus_open_system (&bus);
+  sd = libcrun_sd_bus_get (err);
+  if (sd == NULL)
+    return -1;
+  r = sd->open_system (&bus);
   if (r < 0)
-    return bus_error (err, r, &e, "connect to the system bus");
-  r = sd_bus_message_new_method_call (bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                      "StartTransientUnit");
+    return bus_error (sd, err, r, &e, "connect to the system bus");
+  r = sd->message_new_method_call (bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                   "StartTransientUnit");
   if (r >= 0)
-    r = sd_bus_message_append (m, "ss", unit, "fail");
+    r = sd->message_append (m, "ss", unit, "fail");
   if (r >= 0)
-    r = sd_bus_message_open_container (m, 'a', "(sv)");
+    r = sd->message_open_container (m, 'a', "(sv)");
   if (r >= 0)
-    r = sd_bus_message_append (m, "(sv)(sv)(sv)(sv)", "Description", "s", "crun container", "Slice",
-                               "s", slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t)pid);
+    r = sd->message_append (m, "(sv)(sv)(sv)(sv)", "Description", "s", "crun container", "Slice",
+                            "s", slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t)pid);
   if (r >= 0)
-    r = sd_bus_message_close_container (m);
+    r = sd->message_close_container (m);
   if (r >= 0)
-    r = sd_bus_message_append (m, "a(sa(sv))", 0);
+    r = sd->message_append (m, "a(sa(sv))", 0);
   if (r >= 0)
-    r = sd_bus_call (bus, m, 0, &e, &reply);
-  sd_bus_message_unref (m);
-  sd_bus_message_unref (reply);
-  sd_bus_flush_close_unref (bus);
+    r = sd->call (bus, m, 0, &e, &reply);
+  sd->message_unref (m);
+  sd->message_unref (reply);
+  sd->flush_close_unref (bus);
   if (r < 0)
-    return bus_error (err, r, &e, "StartTransientUnit");
+    return bus_error (sd, err, r, &e, "StartTransientUnit");
 
   /* The job runs asynchronously: the move is done when /proc says so. */
   for (i = 0; i < 500; i++)
@@ -171,23 +175,27 @@ libcrun_systemd_stop (const char *unit, libcrun_error_t *err)
   sd_bus *bus = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   sd_bus_message *reply = NULL;
+  const struct libcrun_sd_bus *sd;
   int r;
 
   if (!libcrun_systemd_booted ())
     return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
-  r = sd_bus_open_system (&bus);
+  sd = libcrun_sd_bus_get (err);
+  if (sd == NULL)
+    return -1;
+  r = sd->open_system (&bus);
   if (r < 0)
-    return bus_error (err, r, &e, "connect to the system bus");
-  r = sd_bus_call_method (bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, &reply,
-                          "ss", unit, "replace");
-  sd_bus_message_unref (reply);
-  sd_bus_flush_close_unref (bus);
-  if (r < 0 && sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
+    return bus_error (sd, err, r, &e, "connect to the system bus");
+  r = sd->call_method (bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, &reply,
+                       "ss", unit, "replace");
+  sd->message_unref (reply);
+  sd->flush_close_unref (bus);
+  if (r < 0 && sd->error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
     {
-      sd_bus_error_free (&e);
+      sd->error_free (&e);
       return 0;
     }
   if (r < 0)
-    return bus_error (err, r, &e, "StopUnit");
+    return bus_error (sd, err, r, &e, "StopUnit");
   return 0;
 }

@@ -23,7 +23,7 @@ bin=$build/fuzz_config
 clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -std=gnu11 -iquote "$repo/libcrun" -DCRUN_VERSION='"fuzz"' \
 	"$here/fuzz_config.c" "$repo"/libcrun/*.c \
-	$(pkg-config --cflags --libs libseccomp yajl libcap libsystemd) -o "$bin" ||
+	$(pkg-config --cflags --libs libseccomp yajl libcap) $(pkg-config --cflags libsystemd) -o "$bin" ||
 	{ echo "run-fuzz: building the harness failed"; exit 1; }
 
 corpus=$(mktemp -d /tmp/crun-fuzz.XXXXXX)

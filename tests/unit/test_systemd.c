@@ -3,6 +3,7 @@
  * and a real transient scope when systemd does run here. */
 #include "tap.h"
 #include "cgroup_systemd.h"
+#include "sd_bus_loader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,29 @@ test_transient_scope (void)
   free (path);
 }
 
+/* libsystemd is loaded on first use, not linked: the table is complete,
+ * its functions work, and loading twice gives the same table. */
+static void
+test_sd_bus_loaded_on_demand (void)
+{
+  libcrun_error_t err = NULL;
+  const struct libcrun_sd_bus *sd = libcrun_sd_bus_get (&err);
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  tap_require (sd != NULL, "load: %s", err ? err->msg : "?");
+  tap_check (sd->open_system && sd->flush_close_unref && sd->message_new_method_call
+                 && sd->message_append && sd->message_open_container && sd->message_close_container
+                 && sd->message_unref && sd->call && sd->call_method && sd->error_is_set
+                 && sd->error_has_name && sd->error_free,
+             "every function resolved");
+  tap_check (!sd->error_is_set (&e), "a null error is not set");
+  tap_check (libcrun_sd_bus_get (&err) == sd, "the same table on the second call");
+}
+
 int
 main (void)
 {
   TAP_RUN (test_unit_names);
+  TAP_RUN (test_sd_bus_loaded_on_demand);
   TAP_RUN (test_bad_unit_names);
   TAP_RUN (test_without_systemd);
   TAP_RUN (test_transient_scope);
