@@ -205,6 +205,38 @@ run_runtime_create_hooks (void *arg, pid_t pid, libcrun_error_t *err)
   return 0;
 }
 
+static void
+close_if_open (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
+/* How `start` reaches the init: two fifos in the state directory (exec.fifo
+ * releases it, start.fifo carries its startContainer report back), or, for
+ * `run` (start_in_handle), two pipes whose runtime ends go to the handle.
+ * The report pipe does not block its reader (see wait_start_report). */
+static int
+make_start_channel (const struct libcrun_create_options *o, const char *state_dir, char **fifo_path,
+                    char **start_fifo_path, int start_pipe[2], int report_pipe[2],
+                    libcrun_error_t *err)
+{
+  if (o->start_in_handle)
+    {
+      if (pipe2 (start_pipe, O_CLOEXEC) < 0 || pipe2 (report_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return libcrun_make_error (err, errno, "pipe");
+      return 0;
+    }
+  *fifo_path = xasprintf ("%s/%s", state_dir, EXEC_FIFO);
+  if (mkfifo (*fifo_path, 0600) < 0)
+    return libcrun_make_error (err, errno, "mkfifo `%s`", *fifo_path);
+  *start_fifo_path = xasprintf ("%s/%s", state_dir, START_FIFO);
+  if (mkfifo (*start_fifo_path, 0600) < 0)
+    return libcrun_make_error (err, errno, "mkfifo `%s`", *start_fifo_path);
+  return 0;
+}
+
 int
 libcrun_container_create (const struct libcrun_create_options *o,
                           struct libcrun_container_handle *h, libcrun_error_t *err)
@@ -225,6 +257,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   cleanup_free char *systemd_slice = NULL, *systemd_unit = NULL;
   size_t config_len = 0;
   struct fd_holes holes = { 0, 0, NULL };
+  int start_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
   bool state_created = false;
   int ret = -1;
 
@@ -309,19 +342,9 @@ libcrun_container_create (const struct libcrun_create_options *o,
   state_dir = xasprintf ("%s/%s", o->state_root, o->id);
   if (write_file_atomic_at (dirfd, "config.json", config_json, config_len, err) < 0)
     goto out;
-  fifo_path = xasprintf ("%s/%s", state_dir, EXEC_FIFO);
-  if (mkfifo (fifo_path, 0600) < 0)
-    {
-      libcrun_make_error (err, errno, "mkfifo `%s`", fifo_path);
-      goto out;
-    }
-
-  start_fifo_path = xasprintf ("%s/%s", state_dir, START_FIFO);
-  if (mkfifo (start_fifo_path, 0600) < 0)
-    {
-      libcrun_make_error (err, errno, "mkfifo `%s`", start_fifo_path);
-      goto out;
-    }
+  if (make_start_channel (o, state_dir, &fifo_path, &start_fifo_path, start_pipe, report_pipe, err)
+      < 0)
+    goto out;
 
   libcrun_test_crash_point ("create:config");
   if (!o->cgroups_disabled && !o->systemd_cgroup)
@@ -354,6 +377,8 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.rootfs = rootfs;
   io.bundle = bundle;
   io.exec_fifo = fifo_path;
+  io.exec_pipe = start_pipe[0];
+  io.start_pipe = report_pipe[1];
   io.console_socket = o->console_socket;
   io.state_lock_fd = dirfd;
   io.no_pivot = o->no_pivot;
@@ -362,8 +387,13 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.listen_fds = o->listen_fds;
   io.preserve_holes = &holes;
   io.seccomp = prog.bpf ? &prog : NULL;
-  if (libcrun_linux_spawn_init (&io, &init, err) < 0)
+  ret = libcrun_linux_spawn_init (&io, &init, err);
+  /* The init's ends of the pipes are the init's alone. */
+  close_if_open (&start_pipe[0]);
+  close_if_open (&report_pipe[1]);
+  if (ret < 0)
     goto out;
+  ret = -1;
   libcrun_test_crash_point ("create:ready");
 
   st.pid = init.pid;
@@ -429,6 +459,8 @@ out:
       h->pid = init.pid;
       h->pidfd = init.pidfd;
       h->terminal_master = init.terminal_master;
+      h->start_fd = steal_fd (&start_pipe[1]);
+      h->report_fd = steal_fd (&report_pipe[0]);
     }
   else
     {
@@ -437,6 +469,8 @@ out:
       if (init.terminal_master >= 0)
         close (init.terminal_master);
     }
+  close_if_open (&start_pipe[1]);
+  close_if_open (&report_pipe[0]);
   libcrun_cgroup_free (cgroup);
   libcrun_hook_options_close (&hooks);
   libcrun_seccomp_program_free (&prog);
@@ -621,31 +655,74 @@ wait_start_report (int start_fifo, const struct libcrun_state *st, libcrun_error
     }
 }
 
-int
-libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
+/* Open, lock and read a created container for `start`; *config loaded.
+ * One of `run` (own: no exec.fifo) reads as running until it starts. */
+static int
+open_for_start (const char *root, const char *id, bool own, int *dirfd, struct libcrun_state *st,
+                struct oci_config **config, libcrun_error_t *err)
 {
-  cleanup_close int dirfd = libcrun_state_open (root, id, err);
-  cleanup_close int fifo = -1, start_fifo = -1;
-  struct oci_config *config = NULL;
-  struct libcrun_state st;
   const char *status;
-  char c = 0;
-  int ret = -1;
 
-  if (dirfd < 0)
+  *dirfd = libcrun_state_open (root, id, err);
+  if (*dirfd < 0)
     return -1;
-  if (libcrun_state_read (dirfd, id, &st, err) < 0)
+  if (libcrun_state_read (*dirfd, id, st, err) < 0)
     return -1;
-  status = libcrun_state_status (dirfd, &st, NULL);
-  if (strcmp (status, "created") != 0)
+  status = libcrun_state_status (*dirfd, st, NULL);
+  if (strcmp (status, "created") != 0 && !(own && strcmp (status, "running") == 0))
     {
-      libcrun_state_free (&st);
+      libcrun_state_free (st);
       return libcrun_make_error (err, 0, "container `%s` is not in created state (it is %s)", id,
                                  status);
     }
-  if (libcrun_state_load_config (dirfd, id, &config, err) < 0)
-    goto out;
+  if (libcrun_state_load_config (*dirfd, id, config, err) < 0)
+    {
+      libcrun_state_free (st);
+      return -1;
+    }
+  return 0;
+}
 
+/* Release the init (one byte on release_fd), wait for its startContainer
+ * report on report_fd, then run the poststart hooks.  A failed report
+ * takes the container down. */
+static int
+release_and_report (const char *root, int dirfd, struct libcrun_state *st,
+                    const struct oci_config *config, int release_fd, int report_fd,
+                    libcrun_error_t *err)
+{
+  char c = 0;
+
+  if (write (release_fd, &c, 1) != 1)
+    return libcrun_make_error (err, errno, "release the container's init");
+  libcrun_test_crash_point ("start:released");
+  unlinkat (dirfd, EXEC_FIFO, 0); /* (none for a container of `run`) */
+  if (wait_start_report (report_fd, st, err) < 0)
+    {
+      /* A failed startContainer hook: the container goes. */
+      libcrun_error_t e2 = NULL;
+      if (destroy_container (root, dirfd, st, true, &e2) < 0)
+        {
+          libcrun_warning ("%s", e2->msg);
+          libcrun_error_release (&e2);
+        }
+      return -1;
+    }
+  run_state_hooks (config, st, OCI_HOOK_POSTSTART, "running");
+  unlinkat (dirfd, START_FIFO, 0);
+  return 0;
+}
+
+int
+libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = -1, fifo = -1, start_fifo = -1;
+  struct oci_config *config = NULL;
+  struct libcrun_state st;
+  int ret = -1;
+
+  if (open_for_start (root, id, false, &dirfd, &st, &config, err) < 0)
+    return -1;
   /* Open the report channel before releasing the init: a fifo's data is
    * dropped when its last holder closes it, and the init's copy closes at
    * execve. */
@@ -663,32 +740,34 @@ libcrun_container_start (const char *root, const char *id, libcrun_error_t *err)
       libcrun_make_error (err, errno, "open the exec fifo");
       goto out;
     }
-  if (write (fifo, &c, 1) != 1)
-    {
-      libcrun_make_error (err, errno, "write the exec fifo");
-      goto out;
-    }
-  libcrun_test_crash_point ("start:released");
-  unlinkat (dirfd, EXEC_FIFO, 0);
-
-  if (wait_start_report (start_fifo, &st, err) < 0)
-    {
-      /* A failed startContainer hook: the container goes. */
-      libcrun_error_t e2 = NULL;
-      if (destroy_container (root, dirfd, &st, true, &e2) < 0)
-        {
-          libcrun_warning ("%s", e2->msg);
-          libcrun_error_release (&e2);
-        }
-      goto out;
-    }
-  run_state_hooks (config, &st, OCI_HOOK_POSTSTART, "running");
-  unlinkat (dirfd, START_FIFO, 0);
-  ret = 0;
+  ret = release_and_report (root, dirfd, &st, config, fifo, start_fifo, err);
 
 out:
   libcrun_config_free (config);
   libcrun_state_free (&st);
+  if (ret < 0)
+    libcrun_error_wrap (err, "start container `%s`", id);
+  return ret;
+}
+
+int
+libcrun_container_start_handle (const char *root, const char *id,
+                                struct libcrun_container_handle *h, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = -1, release_fd = steal_fd (&h->start_fd);
+  cleanup_close int report_fd = steal_fd (&h->report_fd);
+  struct oci_config *config = NULL;
+  struct libcrun_state st;
+  int ret = -1;
+
+  if (release_fd < 0 || report_fd < 0)
+    return libcrun_container_start (root, id, err);
+  if (open_for_start (root, id, true, &dirfd, &st, &config, err) == 0)
+    {
+      ret = release_and_report (root, dirfd, &st, config, release_fd, report_fd, err);
+      libcrun_config_free (config);
+      libcrun_state_free (&st);
+    }
   if (ret < 0)
     libcrun_error_wrap (err, "start container `%s`", id);
   return ret;

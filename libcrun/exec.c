@@ -48,6 +48,13 @@ struct exec_ctx
    * lock held (delete -f would wait for it forever) and the process sees
    * the socket's end instead of waiting for EXEC_GO. */
   int runtime_fds[2];
+  /* The container's cgroup (or --cgroup's sub-cgroup), opened by the
+   * runtime: the unified hierarchy's directory for CLONE_INTO_CGROUP (-1
+   * without one) and the v1 `tasks` files the process writes "0" into, so
+   * that no pid is written and no global cgroup lock taken (see
+   * libcrun_cgroup_open_v1_tasks). */
+  int cgroup_fd;
+  int *cgroup_tasks;
 };
 
 /* Which namespaces of the init differ from ours: setns() refuses to "join"
@@ -86,7 +93,14 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   char msg;
   int fd;
 
-  /* Wait until the runtime has placed us in the container's cgroup. */
+  for (fd = 0; c->cgroup_tasks && c->cgroup_tasks[fd] >= 0; fd++)
+    if (write (c->cgroup_tasks[fd], "0", 1) != 1)
+      {
+        libcrun_make_error (&err, errno, "join the container's cgroup");
+        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+      }
+  /* Wait until the runtime has placed us in the rest of the container's
+   * cgroups (where we could not join by ourselves). */
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
     _exit (1);
 
@@ -163,7 +177,8 @@ exec_helper_main (void *arg)
   struct libcrun_clone_args args;
   int pidfd = -1;
   long pid;
-  char hdr[1 + sizeof (int)];
+  char hdr[1 + sizeof (int) + 1]; /* EXEC_PIDFD, pid, born in the unified cgroup */
+  char born;
 
   close (c->runtime_fds[0]);
   close (c->runtime_fds[1]);
@@ -186,10 +201,18 @@ exec_helper_main (void *arg)
     }
 
   memset (&args, 0, sizeof (args));
-  args.flags = CLONE_PARENT | CLONE_PIDFD;
+  args.flags = CLONE_PARENT | CLONE_PIDFD | (c->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = 0; /* with CLONE_PARENT the kernel uses ours */
+  args.cgroup = c->cgroup_fd >= 0 ? (uint64_t)c->cgroup_fd : 0;
   pid = sys_clone3 (&args, sizeof (args));
+  if (pid < 0 && c->cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
+    {
+      args.flags &= ~CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      pid = sys_clone3 (&args, sizeof (args));
+    }
+  born = pid > 0 && (args.flags & CLONE_INTO_CGROUP);
   if (pid < 0 && (errno == ENOSYS || errno == EPERM))
     pid = syscall (SYS_clone, CLONE_PARENT | CLONE_PIDFD, NULL, &pidfd, NULL, 0);
   if (pid < 0)
@@ -202,10 +225,35 @@ exec_helper_main (void *arg)
 
   hdr[0] = EXEC_PIDFD;
   memcpy (hdr + 1, &(int){ (int)pid }, sizeof (int));
+  hdr[1 + sizeof (int)] = born;
   if (send (c->sock, hdr, sizeof (hdr), MSG_NOSIGNAL) < 0
       || libcrun_send_fd (c->sock, pidfd, &err) < 0)
     _exit (1);
   return 0;
+}
+
+/* The cgroup an exec'd process goes to (the container's, or --cgroup's
+ * sub-cgroup of it), and what it needs to get there without a pid being
+ * written: the unified directory and the v1 `tasks` files. */
+static int
+open_exec_cgroup (const struct libcrun_exec_options *o, const struct libcrun_state *st,
+                  struct libcrun_cgroup **cg, int *unified_fd, int **tasks, libcrun_error_t *err)
+{
+  cleanup_free char *sub = NULL;
+
+  if (st->cgroup_path == NULL)
+    {
+      if (o->cgroup)
+        return libcrun_make_error (err, 0, "option `--cgroup`: the container has no cgroup");
+      return 0;
+    }
+  sub = o->cgroup ? xasprintf ("%s/%s", st->cgroup_path, o->cgroup) : NULL;
+  if (libcrun_cgroup_load (sub ? sub : st->cgroup_path, cg, err) < 0)
+    return -1;
+  *unified_fd = libcrun_cgroup_unified_fd (*cg, err);
+  if (*unified_fd < 0 && *err)
+    return -1;
+  return libcrun_cgroup_open_v1_tasks (*cg, tasks, err);
 }
 
 /* Build the process to run from the container's config and the options. */
@@ -323,7 +371,9 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
                         libcrun_error_t *err)
 {
   cleanup_close int dirfd = -1, init_pidfd = -1, root_fd = -1, console = -1;
-  cleanup_close int proc_pidfd = -1;
+  cleanup_close int proc_pidfd = -1, cgroup_fd = -1;
+  struct libcrun_cgroup *cg = NULL;
+  int *cgroup_tasks = NULL;
   struct oci_config *config = NULL;
   struct libcrun_state st;
   struct libcrun_seccomp_program prog = { 0 };
@@ -392,7 +442,12 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
       goto out;
     }
 
+  if (open_exec_cgroup (o, &st, &cg, &cgroup_fd, &cgroup_tasks, err) < 0)
+    goto out;
+
   memset (&c, 0, sizeof (c));
+  c.cgroup_fd = cgroup_fd;
+  c.cgroup_tasks = cgroup_tasks;
   c.holes = &holes;
   c.o = o;
   c.proc = config->process;
@@ -433,8 +488,9 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
           libcrun_make_error (err, 0, "%s", buf + 1);
           goto out;
         }
-      if (buf[0] == EXEC_PIDFD && r == 1 + (ssize_t)sizeof (int))
+      if (buf[0] == EXEC_PIDFD && r == 2 + (ssize_t)sizeof (int))
         {
+          bool born = buf[1 + sizeof (int)] != 0;
           memcpy (&pid, buf + 1, sizeof (int));
           proc_pidfd = libcrun_recv_fd (sv[0], err);
           if (proc_pidfd < 0)
@@ -442,23 +498,8 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
           libcrun_test_crash_point ("exec:spawned");
           /* Into the container's cgroup (or a sub-cgroup with --cgroup)
            * before the process does anything. */
-          if (st.cgroup_path)
-            {
-              struct libcrun_cgroup *cg = NULL;
-              cleanup_free char *sub
-                  = o->cgroup ? xasprintf ("%s/%s", st.cgroup_path, o->cgroup) : NULL;
-              int r = libcrun_cgroup_load (sub ? sub : st.cgroup_path, &cg, err);
-              if (r == 0)
-                r = libcrun_cgroup_enter (cg, pid, err);
-              libcrun_cgroup_free (cg);
-              if (r < 0)
-                goto out;
-            }
-          else if (o->cgroup)
-            {
-              libcrun_make_error (err, 0, "option `--cgroup`: the container has no cgroup");
-              goto out;
-            }
+          if (cg && libcrun_cgroup_enter_rest (cg, pid, c.cgroup_tasks != NULL, born, err) < 0)
+            goto out;
           {
             char go = EXEC_GO;
             if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1)
@@ -510,6 +551,8 @@ out:
     close (sv[1]);
   libcrun_seccomp_program_free (&prog);
   libcrun_config_free (config);
+  libcrun_cgroup_free (cg);
+  close_fd_array (cgroup_tasks);
   fd_holes_release (&holes);
   libcrun_state_unlock (dirfd);
   if (have_state)

@@ -349,16 +349,6 @@ struct preopened
   int *cgroup_tasks; /* v1 `tasks` files the init writes "0" into; NULL */
 };
 
-/* Close and free a -1 terminated fd array (NULL is fine). */
-static void
-close_fd_list (int *fds)
-{
-  size_t i;
-  for (i = 0; fds && fds[i] >= 0; i++)
-    close (fds[i]);
-  free (fds);
-}
-
 /* First thing in the init: join the v1 cgroups by writing "0" (this
  * thread) into their `tasks` files, which spares the global lock a pid
  * written by the runtime takes (see libcrun_cgroup_open_v1_tasks).  The
@@ -938,12 +928,22 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
         new_mntns = true;
     }
 
-  pre.exec_fifo = exec_fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
-  if (exec_fifo < 0)
-    return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
-  pre.start_fifo = start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
-  if (start_fifo < 0)
-    return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
+  /* Fifos are opened read-write: the init's open never blocks, and its
+   * read blocks until `start` writes.  Pipes are the caller's (run). */
+  if (o->exec_fifo == NULL)
+    {
+      pre.exec_fifo = o->exec_pipe;
+      pre.start_fifo = o->start_pipe;
+    }
+  else
+    {
+      pre.exec_fifo = exec_fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
+      if (exec_fifo < 0)
+        return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
+      pre.start_fifo = start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
+      if (start_fifo < 0)
+        return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
+    }
   pre.console = -1;
   pre.cgroup_tasks = NULL;
   if (o->console_socket && o->config->process->terminal)
@@ -1001,7 +1001,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   if (ret < 0)
     {
       int e = errno;
-      close_fd_list (pre.cgroup_tasks);
+      close_fd_array (pre.cgroup_tasks);
       return libcrun_make_error (err, e,
                                  "create the container's init process (clone3 flags 0x%llx)",
                                  (unsigned long long)ns_flags);
@@ -1015,7 +1015,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pid = (pid_t)ret;
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
-  close_fd_list (pre.cgroup_tasks);
+  close_fd_array (pre.cgroup_tasks);
   libcrun_test_crash_point ("create:cloned");
 
   if (new_userns && l

@@ -32,6 +32,8 @@ struct libcrun_init_options
   const char *id;
   const char *exec_fifo;  /* absolute path: the init blocks reading it */
   const char *start_fifo; /* absolute path: the init reports startContainer there */
+  int exec_pipe;          /* instead of exec_fifo when that is NULL: its read end */
+  int start_pipe;         /* instead of start_fifo when that is NULL: its write end */
   const char *console_socket;
   /* The state directory's lock fd: the init closes its copy first thing,
    * before a seccomp profile could refuse close(), so that no container

@@ -202,6 +202,15 @@ libcrun_test_crash_point (const char *point)
 }
 
 void
+close_fd_array (int *fds)
+{
+  size_t i;
+  for (i = 0; fds && fds[i] >= 0; i++)
+    close (fds[i]);
+  free (fds);
+}
+
+void
 drain_until_eof (int fd)
 {
   char buf[64];

@@ -66,6 +66,9 @@ int write_all (int fd, const void *data, size_t len);
 /* write_all for sockets: never raises SIGPIPE (MSG_NOSIGNAL). */
 int send_all (int fd, const void *data, size_t len);
 int read_exact (int fd, void *data, size_t len);
+/* Close and free a -1 terminated fd array (NULL is fine). */
+void close_fd_array (int *fds);
+
 /* Read and discard until EOF or an error other than EINTR (async-signal-
  * safe; errno is looked at only after a failed read). */
 void drain_until_eof (int fd);

@@ -119,7 +119,7 @@ crun_command_exec (int argc, char **argv)
                        NULL,
                        NULL };
   struct exec_args a;
-  struct libcrun_container_handle h = { 0, -1, -1 };
+  struct libcrun_container_handle h = LIBCRUN_CONTAINER_HANDLE_INIT;
   libcrun_error_t err = NULL;
   int code;
 

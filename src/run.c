@@ -51,7 +51,7 @@ crun_command_run (int argc, char **argv)
   struct argp argp
       = { options, parse_opt, "CONTAINER", "crun run - run a container", NULL, NULL, NULL };
   struct run_args a;
-  struct libcrun_container_handle h = { 0, -1, -1 };
+  struct libcrun_container_handle h = LIBCRUN_CONTAINER_HANDLE_INIT;
   libcrun_error_t err = NULL;
   int code;
 
@@ -68,10 +68,11 @@ crun_command_run (int argc, char **argv)
   argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
   crun_create_args_finish (&a.c);
   a.c.o.detach = a.detach;
+  a.c.o.start_in_handle = true;
 
   if (libcrun_container_create (&a.c.o, &h, &err) < 0)
     return crun_fail (&err);
-  if (libcrun_container_start (crun_options.root, a.c.id, &err) < 0)
+  if (libcrun_container_start_handle (crun_options.root, a.c.id, &h, &err) < 0)
     {
       libcrun_error_t e2 = NULL;
       libcrun_container_delete (crun_options.root, a.c.id, true, &e2);
