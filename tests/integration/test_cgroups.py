@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from test_namespaces import MAPPING, minimal_mounts
+from test_namespaces import add_user_namespace, minimal_mounts
 
 
 def hierarchies():
@@ -43,9 +43,7 @@ def assert_member(runtime, pid, cid):
 @pytest.mark.parametrize("userns", [False, True])
 def test_init_and_exec_in_every_hierarchy(runtime, bundle, userns):
     if userns:
-        bundle.add_namespace("user")
-        bundle.linux["uidMappings"] = MAPPING
-        bundle.linux["gidMappings"] = MAPPING
+        add_user_namespace(bundle)
         minimal_mounts(bundle)
     bundle.set_args("sleep", "60")
     cid, r = runtime.create(bundle)

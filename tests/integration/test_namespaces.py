@@ -23,6 +23,13 @@ NS = {
 MAPPING = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 
 
+def add_user_namespace(bundle):
+    """A new user namespace mapping uid and gid 0.. to MAPPING's host ids."""
+    bundle.add_namespace("user")
+    bundle.linux["uidMappings"] = MAPPING
+    bundle.linux["gidMappings"] = MAPPING
+
+
 def inner_ns(runtime, bundle):
     script = "; ".join("echo %s $(readlink /proc/self/ns/%s)" % (n, n) for n in NS.values())
     out = runtime.sh_ok(bundle, script)
@@ -123,9 +130,7 @@ def test_user_namespace_mappings(runtime, bundle):
 
 def test_user_namespace_host_view(runtime, bundle):
     """The container's root is host uid 100000."""
-    bundle.add_namespace("user")
-    bundle.linux["uidMappings"] = MAPPING
-    bundle.linux["gidMappings"] = MAPPING
+    add_user_namespace(bundle)
     minimal_mounts(bundle)
     bundle.set_args("sleep", "100")
     cid, r = runtime.create(bundle)
@@ -149,9 +154,7 @@ def test_oom_score_adj_in_user_namespace(runtime, bundle):
     """process.oomScoreAdj is written from outside the container's user
     namespace: the runtime's processes are not dumpable, so their /proc
     files belong to the host's root (issue 9)."""
-    bundle.add_namespace("user")
-    bundle.linux["uidMappings"] = MAPPING
-    bundle.linux["gidMappings"] = MAPPING
+    add_user_namespace(bundle)
     bundle.process["oomScoreAdj"] = 321
     minimal_mounts(bundle)
     assert runtime.sh_ok(bundle, "cat /proc/self/oom_score_adj").strip() == "321"

@@ -22,6 +22,7 @@ import tempfile
 import pytest
 
 from conftest import REPO
+from test_namespaces import add_user_namespace
 
 pytestmark = pytest.mark.ours_only
 
@@ -30,7 +31,6 @@ RENDER = os.path.join(SECCOMP_DIR, "render.py")
 PROBE_SRC = os.path.join(REPO, "tests", "seccomp", "clone3-probe.c")
 PYTHON = "/usr/bin/python3"
 PROFILES = ["default", "strict"]
-MAPPING = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 EPERM, ENOSYS = 1, 38
 
 EPERM_WARNING = "clone3 answered with EPERM"
@@ -113,9 +113,7 @@ def install_probe(bundle, probe_binary):
 
 
 def use_userns(bundle):
-    bundle.add_namespace("user")
-    bundle.linux["uidMappings"] = MAPPING
-    bundle.linux["gidMappings"] = MAPPING
+    add_user_namespace(bundle)
     # sysfs and mqueue cannot be mounted from a user namespace that does not
     # own the network/ipc namespace of the runtime... keep the mounts that can
     for d in ("/sys", "/sys/fs/cgroup", "/dev/mqueue"):
