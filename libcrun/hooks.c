@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -90,6 +93,61 @@ libcrun_hook_options_close (struct libcrun_hook_options *o)
   o->stdout_fd = o->stderr_fd = -1;
 }
 
+/* How much of a failed hook's stderr its error carries. */
+#define HOOK_STDERR_TAIL 1024
+
+/* Where a hook's stderr goes when no run.oci.hooks.stderr file is given: a
+ * memfd (a regular file: the hook can write any amount without blocking
+ * and without SIGPIPE), so that a failure can say what the hook said, as
+ * runc does; crun 1.8.1 drops it.  -1 (inherit ours) without memfds. */
+static int
+stderr_capture (void)
+{
+  return memfd_create ("crun-hook-stderr", MFD_CLOEXEC);
+}
+
+/* The last HOOK_STDERR_TAIL bytes of the capture, from a line start where
+ * there is one, without the final newline; NULL when it is empty. */
+static char *
+stderr_tail (int fd)
+{
+  struct stat st;
+  off_t from;
+  ssize_t n;
+  char *buf, *p;
+
+  if (fd < 0 || fstat (fd, &st) < 0 || st.st_size == 0)
+    return NULL;
+  from = st.st_size > HOOK_STDERR_TAIL ? st.st_size - HOOK_STDERR_TAIL : 0;
+  buf = xmalloc (HOOK_STDERR_TAIL + 1);
+  n = pread (fd, buf, HOOK_STDERR_TAIL, from);
+  if (n <= 0)
+    {
+      free (buf);
+      return NULL;
+    }
+  buf[n] = '\0';
+  while (n > 0 && buf[n - 1] == '\n')
+    buf[--n] = '\0';
+  p = from > 0 ? strchr (buf, '\n') : NULL;
+  if (p && p[1])
+    memmove (buf, p + 1, strlen (p + 1) + 1);
+  return buf;
+}
+
+/* Append the hook's stderr to a failure's message. */
+static void
+add_stderr (libcrun_error_t *err, int fd)
+{
+  cleanup_free char *tail = stderr_tail (fd);
+  if (tail && *err)
+    {
+      char *msg = xasprintf ("%s; stderr: %s", (*err)->msg, tail);
+      free ((*err)->msg);
+      (*err)->msg = msg;
+    }
+}
+
 static int
 run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
               const char *state_json, const struct libcrun_hook_options *o, libcrun_error_t *err)
@@ -100,6 +158,7 @@ run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
   struct libcrun_wait_result r;
   /* in long long: a timeout of INT_MAX seconds does not fit an int in ms */
   long long timeout_ms = h->has_timeout ? (long long)h->timeout * 1000 : -1;
+  cleanup_close int capture = o->stderr_fd >= 0 ? -1 : stderr_capture ();
   int ret = 0;
 
   memset (&so, 0, sizeof (so));
@@ -109,7 +168,7 @@ run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
   so.stdin_data = state_json;
   so.stdin_len = strlen (state_json);
   so.stdout_fd = o->stdout_fd;
-  so.stderr_fd = o->stderr_fd;
+  so.stderr_fd = o->stderr_fd >= 0 ? o->stderr_fd : capture;
   so.new_pgroup = true;
   so.autoreap = o->autoreap != LIBCRUN_AUTOREAP_OFF;
 
@@ -146,6 +205,8 @@ run_one_hook (const struct oci_hook *h, size_t index, enum oci_hook_stage stage,
       break;
     }
   libcrun_process_release (&p);
+  if (ret < 0)
+    add_stderr (err, capture);
   return ret;
 }
 

@@ -557,12 +557,37 @@ def test_output_annotations(runtime, bundle, autoreap, workdir):
     assert_cleaned_up(runtime, bundle, cid)
 
 
-def test_hook_output_without_annotations_goes_to_runtime(runtime, bundle, autoreap):
+def test_hook_output_without_annotations(runtime, bundle, autoreap):
+    """Without run.oci.hooks.* a hook's stdout is the runtime's; its stderr
+    is kept for the error of a failure (as runc does; crun 1.8.1 drops it),
+    so a hook that succeeds prints nothing there."""
     set_autoreap(bundle, autoreap)
     add_hook(bundle, "createRuntime", sh_hook("echo rt-out; echo rt-err >&2"))
     r = runtime.run(bundle)
     assert r.rc == 0, r
-    assert "rt-out" in r.out and "rt-err" in r.err, r
+    assert "rt-out" in r.out and "rt-err" not in r.err, r
+
+
+@pytest.mark.ours_only
+@pytest.mark.parametrize("stage", list(FAILING_STAGE_CMD) + ["poststart", "poststop"])
+def test_failing_hook_error_carries_its_stderr_tail(runtime, bundle, autoreap, stage):
+    """A failing hook's error ends with the last KiB of what it wrote to
+    stderr (from a line start): the cause, where the hook said it."""
+    noise = "for i in $(seq 1 300); do echo noise-line-$i >&2; done"
+    add_hook(bundle, stage, sh_hook("%s; echo the-real-cause >&2; exit 5" % noise))
+    set_autoreap(bundle, autoreap)
+    bundle.sh("true")
+    r = runtime.run(bundle)
+    if stage in ("poststart", "poststop"):
+        assert r.rc == 0, r  # a warning (runtime spec)
+    else:
+        assert r.rc != 0, r
+    head = "exited with status 5; stderr: "
+    assert head in r.err, r
+    tail = r.err.split(head, 1)[1].split("\ncrun: ", 1)[0].rstrip("\n")
+    assert tail.endswith("\nthe-real-cause"), tail[-300:]
+    assert 900 < len(tail) <= 1024 and tail.startswith("noise-line-"), tail[:80]
+    assert "noise-line-1\n" not in r.err, "the whole stderr instead of its tail"
 
 
 @pytest.mark.parametrize("timeout", [4294968, 2147483647])
