@@ -1513,7 +1513,13 @@ libcrun_rootfs_pivot (const struct libcrun_rootfs_options *o, libcrun_error_t *e
 
   if (c->root_readonly)
     {
-      cleanup_close int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int fd = -1;
+      /* A missing process.cwd is created (later, at chdir); on a root that
+       * is about to become read-only that has to happen now, as crun does. */
+      if (c->process && c->process->cwd && access (c->process->cwd, F_OK) < 0 && errno == ENOENT
+          && mkdir_p (c->process->cwd, 0755, err) < 0)
+        return libcrun_error_wrap (err, "create `%s` (process.cwd)", c->process->cwd);
+      fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0 || remount_bind (&ctx, fd, "/", MS_RDONLY, 0) < 0)
         return libcrun_make_error (err, errno, "remount `/` read-only");
     }

@@ -79,3 +79,17 @@ def test_rootfs_missing(runtime, bundle):
     r = runtime.run(bundle)
     assert r.rc == 1, r
     assert "rootfs" in r.err, r
+
+
+@pytest.mark.parametrize("no_pivot", [False, True])
+def test_missing_cwd_on_readonly_root(runtime, bundle, no_pivot):
+    """A process.cwd that does not exist is created, also when the root is
+    read-only (before it becomes so), as crun does; the root stays
+    read-only."""
+    bundle.config["root"]["readonly"] = True
+    bundle.process["cwd"] = "/does/not/exist"
+    bundle.sh("pwd; touch /x 2>&1 || echo ro")
+    out = runtime.run_ok(bundle, opts=["--no-pivot"] if no_pivot else [])
+    assert out.splitlines()[0] == "/does/not/exist", out
+    assert "ro" in out.splitlines()[-1], out
+    assert os.path.isdir(bundle.rootfs_file("/does/not/exist"))
