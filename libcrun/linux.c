@@ -309,6 +309,26 @@ hooks_handshake (int sync, char **creating, char **created, libcrun_error_t *err
   return 0;
 }
 
+/* Hand stdio that is a regular file or a pipe to the process's user, as
+ * crun does, so that a process that is not root can reopen its own log
+ * (/dev/stdout, /proc/self/fd/1).  Character devices (a terminal, or
+ * /dev/null) are left alone: they are not the container's to own.  Best
+ * effort: in a user namespace a file owned by an unmapped id stays as is. */
+static void
+chown_stdio (const struct oci_process *proc)
+{
+  int fd;
+  for (fd = 0; fd < 3; fd++)
+    {
+      struct stat st;
+      if (fstat (fd, &st) < 0 || !(S_ISREG (st.st_mode) || S_ISFIFO (st.st_mode)))
+        continue;
+      if (st.st_uid == proc->user.uid && st.st_gid == proc->user.gid)
+        continue;
+      (void)fchown (fd, proc->user.uid, proc->user.gid);
+    }
+}
+
 int
 libcrun_linux_prepare_process (const struct oci_process *proc,
                                const struct libcrun_seccomp_program *seccomp, char **exe_out,
@@ -327,6 +347,8 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
     }
   if (find_executable (proc, exe_out, err) < 0)
     return -1;
+  if (proc->user.uid != 0 || proc->user.gid != 0)
+    chown_stdio (proc);
 
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
    * process still has only before its capabilities are set. */

@@ -192,3 +192,18 @@ def test_listen_fds(runtime, bundle):
     assert lines[0] == "content-of-fd3"
     assert lines[1].split() == ["0", "1", "2", "3"]
     # crun 1.8.1 passes the fds but not always LISTEN_FDS; not asserted
+
+
+def test_stdio_file_belongs_to_the_user(runtime, bundle, workdir):
+    """stdout/stderr that are regular files are handed to the process's user
+    (crun does), so a process that is not root can reopen its own log
+    through /proc/self/fd/1; /dev/null (stdin here) is left alone."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.sh("echo reopened >> /proc/self/fd/1 && echo ok >> /proc/self/fd/1")
+    r = runtime.run(bundle)
+    assert r.rc == 0, r
+    assert "reopened" in r.out and "ok" in r.out, r
+    out_files = sorted(f for f in os.listdir(workdir) if f.startswith("cmd") and f.endswith(".out"))
+    st = os.stat(os.path.join(workdir, out_files[-1]))
+    assert (st.st_uid, st.st_gid) == (1000, 1000), (st.st_uid, st.st_gid)
+    assert os.stat("/dev/null").st_uid == 0
