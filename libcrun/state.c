@@ -27,14 +27,23 @@ libcrun_validate_id (const char *id, libcrun_error_t *err)
     return libcrun_make_error (err, 0, "container id must not be empty");
   if (strlen (id) > 1024)
     return libcrun_make_error (err, 0, "container id `%.32s...` is longer than 1024 bytes", id);
-  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-    return libcrun_make_error (err, 0, "invalid container id `%s`", id);
+  /* crun's rule: anything that names one directory under the state root.
+   * A leading `.` is refused (crun 1.8.1 fails on it too, later, and the
+   * listing skips such names), and so are control characters (crun takes
+   * them; a newline in an id would break `list` and every log line). */
+  if (id[0] == '.')
+    return libcrun_make_error (err, 0, "invalid container id `%s`: it must not start with `.`", id);
   for (p = id; *p; p++)
-    if (!isalnum ((unsigned char)*p) && strchr ("_+.-", *p) == NULL)
-      return libcrun_make_error (err, 0,
-                                 "invalid container id `%s`: only letters, digits and `_+.-` "
-                                 "are allowed",
-                                 id);
+    {
+      if (*p == '/')
+        return libcrun_make_error (err, 0, "invalid container id `%s`: it must not contain `/`",
+                                   id);
+      if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        return libcrun_make_error (err, 0,
+                                   "invalid container id: it must not contain control "
+                                   "characters (byte 0x%02x)",
+                                   (unsigned char)*p);
+    }
   return 0;
 }
 

@@ -37,7 +37,8 @@ struct libcrun_state
   size_t n_annotations;
 };
 
-/* Ids: non-empty, at most 1024 bytes, [A-Za-z0-9_+.-], not "." or "..". */
+/* Ids (crun's rule): non-empty, at most 1024 bytes, no `/`, no control
+ * characters, not starting with `.`. */
 int libcrun_validate_id (const char *id, libcrun_error_t *err);
 
 /* Create <root>/<id> (and root); EEXIST becomes "container `id` already

@@ -190,3 +190,29 @@ def test_features(runtime):
     f = json.loads(r.out)
     assert "ociVersionMin" in f and "ociVersionMax" in f
     assert "namespaces" in f["linux"]
+
+
+@pytest.mark.parametrize("cid", ["a:b", "a b", "caf\u00e9", "a@b,c=d", "x" * 200])
+def test_container_id_characters_accepted(runtime, bundle, cid):
+    """crun's id rule: anything that names one directory (runc is stricter)."""
+    if IS_RUNC:
+        pytest.skip("runc allows only [\\w+.-]")
+    runtime.ids.append(cid)
+    r = runtime.run(bundle, cid)
+    assert r.rc == 0, r
+    assert cid not in os.listdir(runtime.root)
+
+
+@pytest.mark.parametrize("cid,why", [("a/b", "`/`"), (".hidden", "start with `.`"),
+                                     ("a\nb", "control characters")])
+def test_container_id_refused(runtime, bundle, cid, why):
+    """An id with `/`, a leading `.` (crun fails on it later) or a control
+    character (crun takes it: a deviation, for `list` and logs) is refused
+    before anything exists."""
+    if "\n" in cid and os.environ.get("CRUN_REFERENCE"):
+        pytest.skip("crun 1.8.1 accepts control characters in ids")
+    r = runtime.run(bundle, cid)
+    assert r.rc == 1, r
+    if not os.environ.get("CRUN_REFERENCE") and not IS_RUNC:
+        assert why in r.err, r
+    assert os.listdir(runtime.root) == [], os.listdir(runtime.root)
