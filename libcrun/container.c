@@ -142,6 +142,10 @@ validate_for_create (const struct oci_config *config, const char *config_path, c
   if (config->process->capabilities
       && libcrun_validate_capabilities (config->process->capabilities, err) < 0)
     return libcrun_error_wrap (err, "`%s`", config_path);
+  if (libcrun_refuse_lsm_labels (config->process->apparmor_profile, "`process.apparmorProfile`",
+                                 config->process->selinux_label, "`process.selinuxLabel`", err)
+      < 0)
+    return libcrun_error_wrap (err, "`%s`", config_path);
   *rootfs_out = xstrdup (buf);
   return 0;
 }

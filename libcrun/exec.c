@@ -345,22 +345,13 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
     }
   if (o->no_new_privs)
     p->no_new_privileges = true;
-  if (o->apparmor || o->process_label || p->apparmor_profile || p->selinux_label)
-    {
-      if (o->apparmor || p->apparmor_profile)
-        {
-          if (access ("/sys/kernel/security/apparmor", F_OK) < 0)
-            return libcrun_make_error (err, 0,
-                                       "apparmor profile requested but AppArmor is not "
-                                       "enabled on this kernel");
-          return libcrun_make_error (err, ENOTSUP, "apparmor profiles are not supported yet");
-        }
-      if (access ("/sys/fs/selinux", F_OK) < 0)
-        return libcrun_make_error (err, 0,
-                                   "process label requested but SELinux is not enabled on this "
-                                   "kernel");
-      return libcrun_make_error (err, ENOTSUP, "SELinux labels are not supported yet");
-    }
+  if (libcrun_refuse_lsm_labels (
+          o->apparmor ? o->apparmor : p->apparmor_profile,
+          o->apparmor ? "option `--apparmor`" : "`process.apparmorProfile`",
+          o->process_label ? o->process_label : p->selinux_label,
+          o->process_label ? "option `--process-label`" : "`process.selinuxLabel`", err)
+      < 0)
+    return -1;
   if (p->capabilities && libcrun_validate_capabilities (p->capabilities, err) < 0)
     return -1;
   return 0;

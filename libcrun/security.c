@@ -541,6 +541,29 @@ caps_have (const struct oci_capabilities *c, const char *cap)
              || strv_has (c->ambient, cap));
 }
 
+int
+libcrun_refuse_lsm_labels (const char *apparmor, const char *apparmor_what, const char *label,
+                           const char *label_what, libcrun_error_t *err)
+{
+  if (apparmor)
+    {
+      if (access ("/sys/kernel/security/apparmor", F_OK) < 0)
+        return libcrun_make_error (err, 0, "%s `%s`: AppArmor is not enabled on this kernel",
+                                   apparmor_what, apparmor);
+      return libcrun_make_error (err, ENOTSUP, "%s `%s`: AppArmor profiles are not supported",
+                                 apparmor_what, apparmor);
+    }
+  if (label)
+    {
+      if (access ("/sys/fs/selinux", F_OK) < 0)
+        return libcrun_make_error (err, 0, "%s `%s`: SELinux is not enabled on this kernel",
+                                   label_what, label);
+      return libcrun_make_error (err, ENOTSUP, "%s `%s`: SELinux labels are not supported",
+                                 label_what, label);
+    }
+  return 0;
+}
+
 bool
 libcrun_config_may_ptrace_host (const struct oci_config *c, const struct oci_process *process,
                                 char **extra_caps)

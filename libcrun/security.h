@@ -27,6 +27,13 @@ int libcrun_apply_no_new_privs (const struct oci_process *p, libcrun_error_t *er
  * reported by `create` with the field path and not by the child. */
 int libcrun_validate_capabilities (const struct oci_capabilities *caps, libcrun_error_t *err);
 
+/* LSM labels: neither AppArmor profiles nor SELinux labels are applied by
+ * this runtime, so asking for one is refused, saying whether the kernel
+ * has that LSM at all (rather than running the process unconfined).
+ * apparmor_what/label_what name the field or option in the message. */
+int libcrun_refuse_lsm_labels (const char *apparmor, const char *apparmor_what, const char *label,
+                               const char *label_what, libcrun_error_t *err);
+
 /* Map "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
 int libcrun_rlimit_from_name (const char *name);
 

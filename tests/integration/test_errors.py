@@ -216,3 +216,31 @@ def test_container_id_refused(runtime, bundle, cid, why):
     if not os.environ.get("CRUN_REFERENCE") and not IS_RUNC:
         assert why in r.err, r
     assert os.listdir(runtime.root) == [], os.listdir(runtime.root)
+
+
+@pytest.mark.parametrize("field,value,lsm", [("apparmorProfile", "unconfined-please", "AppArmor"),
+                                             ("selinuxLabel", "system_u:system_r:container_t:s0", "SELinux")])
+def test_lsm_label_refused_without_the_lsm(runtime, bundle, field, value, lsm):
+    """A profile or label the runtime cannot apply is refused by `run` (as by
+    crun 1.8.1 and runc), not ignored, and nothing is left behind."""
+    if os.path.exists({"AppArmor": "/sys/kernel/security/apparmor", "SELinux": "/sys/fs/selinux"}[lsm]):
+        pytest.skip("%s is enabled on this kernel" % lsm)
+    bundle.process[field] = value
+    bundle.sh("echo ran")
+    r = runtime.run(bundle)
+    assert r.rc == 1, r
+    assert "ran" not in r.out, r
+    if not os.environ.get("CRUN_REFERENCE") and not IS_RUNC:
+        assert "`process.%s` `%s`: %s is not enabled on this kernel" % (field, value, lsm) in r.err, r
+    assert os.listdir(runtime.root) == [], os.listdir(runtime.root)
+
+
+@pytest.mark.ours_only
+@pytest.mark.parametrize("opt,lsm", [("--apparmor", "AppArmor"), ("--process-label", "SELinux")])
+def test_exec_lsm_option_refused(runtime, bundle, opt, lsm):
+    bundle.sh("sleep 30")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    assert runtime.cmd("start", cid).rc == 0
+    r = runtime.cmd("exec", opt, "x", cid, "true")
+    assert r.rc == 1 and "option `%s` `x`: %s is not enabled" % (opt, lsm) in r.err, r
