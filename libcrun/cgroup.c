@@ -27,10 +27,11 @@
  *   reservation and swap of 0, cpu shares/quota/period of 0, empty
  *   cpus/mems, blockIO weight 0.  A resource that is set while its
  *   controller is not available is an error naming the resource and the
- *   controller, except where crun ignores it: memory.kernel/kernelTCP
- *   (deprecated, warning), swappiness and disableOOMKiller on v2 (warning),
- *   swap without swap accounting (warning), network on a pure v2 host
- *   (warning), pids.limit "max" without a pids controller.
+ *   controller, except where crun ignores it: memory.kernel (deprecated,
+ *   warning), memory.kernelTCP where there is no v1
+ *   memory.kmem.tcp.limit_in_bytes (warning; applied where there is), swappiness and
+ * disableOOMKiller on v2 (warning), swap without swap accounting (warning), network on a pure v2
+ * host (warning), pids.limit "max" without a pids controller.
  *
  * - blockIO.weight on v1 goes to blkio.weight, else blkio.bfq.weight (on
  *   v2: io.bfq.weight as is, else io.weight scaled to 1-10000).  When the
@@ -971,8 +972,9 @@ apply_memory (const struct hierarchies *h, const char *path, yajl_val resources,
   has_res = has_res && reservation != 0;
   has_swap = has_swap && swap != 0;
 
-  if ((has_kernel && kernel != 0) || (has_kernel_tcp && kernel_tcp != 0))
-    libcrun_warning ("%s.kernel/kernelTCP: kernel memory limits are deprecated and ignored", what);
+  if (has_kernel && kernel != 0)
+    libcrun_warning ("%s.kernel: kernel memory limits are deprecated and ignored", what);
+  has_kernel_tcp = has_kernel_tcp && kernel_tcp != 0;
 
   if (has_limit && has_swap && limit > 0 && swap > 0 && swap < limit)
     return libcrun_make_error (
@@ -980,7 +982,7 @@ apply_memory (const struct hierarchies *h, const char *path, yajl_val resources,
         what, swap, what, limit);
 
   if (!has_limit && !has_res && !has_swap && !has_swappiness && !(has_oom && oom_disable)
-      && !has_use_hier)
+      && !has_use_hier && !has_kernel_tcp)
     return 0;
 
   loc = locate (h, path, "memory", "memory", &dir);
@@ -1041,8 +1043,19 @@ apply_memory (const struct hierarchies *h, const char *path, yajl_val resources,
       if (has_use_hier)
         TRY (cg_write (dir, "memory.use_hierarchy", use_hier ? "1" : "0",
                        RES ".memory.useHierarchy", err));
+      if (has_kernel_tcp && !cg_has_file (dir, "memory.kmem.tcp.limit_in_bytes"))
+        libcrun_warning ("%s.kernelTCP: this kernel has no memory.kmem.tcp.limit_in_bytes, ignored",
+                         what);
+      else if (has_kernel_tcp)
+        {
+          cleanup_free char *v = fmt_i64 (kernel_tcp);
+          TRY (cg_write (dir, "memory.kmem.tcp.limit_in_bytes", v, RES ".memory.kernelTCP", err));
+        }
       return 0;
     }
+
+  if (has_kernel_tcp)
+    libcrun_warning ("%s.kernelTCP: cgroup v2 has no TCP memory limit, ignored", what);
 
   /* cgroup v2 */
   if (has_limit)

@@ -59,3 +59,29 @@ def test_init_and_exec_in_every_hierarchy(runtime, bundle, userns):
         assert_member(runtime, int(f.read()), cid)
     assert_member(runtime, pid, cid)
     assert runtime.cmd("delete", "--force", cid).rc == 0
+
+
+def container_cgroup_file(pid, controller, name):
+    """The host path of `name` in the v1 `controller` cgroup of pid."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if controller in ctrls.split(","):
+                return os.path.join("/sys/fs/cgroup", ctrls, path.lstrip("/"), name)
+    return None
+
+
+def test_kernel_tcp_applied_on_v1(runtime, bundle):
+    """linux.resources.memory.kernelTCP goes to memory.kmem.tcp.limit_in_bytes
+    where cgroup v1 has it (crun 1.8.1 does the same)."""
+    probe = container_cgroup_file(os.getpid(), "memory", "memory.kmem.tcp.limit_in_bytes")
+    if probe is None or not os.path.exists(probe):
+        pytest.skip("no v1 memory.kmem.tcp.limit_in_bytes on this machine")
+    bundle.linux.setdefault("resources", {})["memory"] = {"kernelTCP": 16777216}
+    bundle.set_args("sleep", "30")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    pid = runtime.state(cid)["pid"]
+    with open(container_cgroup_file(pid, "memory", "memory.kmem.tcp.limit_in_bytes")) as f:
+        assert f.read().strip() == "16777216"
+    assert runtime.cmd("delete", "--force", cid).rc == 0
