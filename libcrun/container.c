@@ -334,6 +334,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.detached = o->detach;
   st.autoreap = (int)autoreap;
   st.systemd_unit = xstrdup (systemd_unit);
+  st.external_descriptors = libcrun_external_descriptors ();
   fill_state_annotations (&st, config);
   if (!o->cgroups_disabled && !o->systemd_cgroup
       && libcrun_cgroup_planned_path (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,

@@ -183,6 +183,8 @@ libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t 
     json_kv_string (g, "systemd_unit", st->systemd_unit);
   if (st->cgroup_planned && st->cgroup_path == NULL)
     json_kv_string (g, "cgroup_planned", st->cgroup_planned);
+  if (st->external_descriptors)
+    json_kv_string (g, "external_descriptors", st->external_descriptors);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
   json = json_gen_finish (g);
@@ -250,6 +252,7 @@ libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun
   st->cgroup_path = tree_string (root, "cgroup_path");
   st->systemd_unit = tree_string (root, "systemd_unit");
   st->cgroup_planned = tree_string (root, "cgroup_planned");
+  st->external_descriptors = tree_string (root, "external_descriptors");
   det = yajl_tree_get (root, det_path, yajl_t_any);
   st->detached = det && YAJL_IS_TRUE (det);
   ann = yajl_tree_get (root, ann_path, yajl_t_object);
@@ -282,6 +285,7 @@ libcrun_state_free (struct libcrun_state *st)
   free (st->cgroup_path);
   free (st->systemd_unit);
   free (st->cgroup_planned);
+  free (st->external_descriptors);
   for (i = 0; i < st->n_annotations; i++)
     {
       free (st->annotations[i].key);
@@ -437,9 +441,30 @@ libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool 
   json_kv_string (g, "bundle", st->bundle);
   json_kv_string (g, "rootfs", st->rootfs);
   json_kv_string (g, "created", st->created);
+  json_kv_string (g, "systemd-scope", st->systemd_unit); /* as crun prints it */
   json_kv_string (g, "owner", st->owner);
   gen_annotations (g, st->annotations, st->n_annotations);
   yajl_gen_map_close (g);
   *json = json_gen_finish (g);
   return 0;
+}
+
+char *
+libcrun_external_descriptors (void)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  int fd;
+
+  yajl_gen_array_open (g);
+  for (fd = 0; fd < 3; fd++)
+    {
+      char link[64], target[PATH_MAX];
+      ssize_t n;
+      snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+      n = readlink (link, target, sizeof (target) - 1);
+      target[n > 0 ? n : 0] = '\0';
+      json_string (g, target);
+    }
+  yajl_gen_array_close (g);
+  return json_gen_finish (g);
 }

@@ -32,7 +32,11 @@ struct libcrun_state
   int autoreap;         /* enum libcrun_autoreap_mode value (hooks.h) */
   char *cgroup_path;    /* the container's cgroup, NULL with no cgroup manager */
   char *cgroup_planned; /* the cgroup a create was about to make, until cgroup_path */
-  char *systemd_unit;   /* its scope unit with the systemd manager, else NULL */
+  /* What fds 0-2 of the creating runtime were (readlink of /proc/self/fd),
+   * as a JSON array in a string, as crun and runc keep it for tools that
+   * restore a container's stdio. */
+  char *external_descriptors;
+  char *systemd_unit; /* its scope unit with the systemd manager, else NULL */
   struct oci_kv *annotations;
   size_t n_annotations;
 };
@@ -84,6 +88,9 @@ int libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err);
 /* "created", "running", "paused" or "stopped", from the process and the
  * fifo; *alive tells whether the init still exists (same pid, same start). */
 const char *libcrun_state_status (int dirfd, const struct libcrun_state *st, bool *alive);
+
+/* The external_descriptors value for a container created now. */
+char *libcrun_external_descriptors (void);
 
 /* Start time of a process (field 22 of /proc/PID/stat); 0 if gone. */
 unsigned long long libcrun_process_start_time (pid_t pid);

@@ -206,3 +206,23 @@ def test_stopped_state_after_exit(runtime, bundle):
     runtime.wait_status(cid, "stopped")
     st = runtime.state(cid)
     assert st["id"] == cid
+
+
+def test_state_and_status_fields_crun_keeps(runtime, bundle, workdir):
+    """`state` prints crun's `systemd-scope` (empty without the systemd
+    manager); the status file keeps `external_descriptors`: what the
+    creating runtime's fds 0-2 were, as a JSON array in a string (crun and
+    runc keep it for tools that restore a container's stdio)."""
+    bundle.set_args("sleep", "30")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    st = runtime.state(cid)
+    assert st.get("systemd-scope") == "", st
+    if not os.environ.get("CRUN_REFERENCE") and not IS_RUNC:
+        with open(os.path.join(runtime.root, cid, "status")) as f:
+            status = json.load(f)
+        fds = json.loads(status["external_descriptors"])
+        assert fds[0] == "/dev/null", fds
+        assert fds[1].startswith(workdir) and fds[1].endswith(".out"), fds
+        assert fds[2].startswith(workdir) and fds[2].endswith(".err"), fds
+    assert runtime.cmd("delete", "--force", cid).rc == 0
