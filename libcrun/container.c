@@ -865,7 +865,6 @@ libcrun_container_kill (const char *root, const char *id, int sig, bool all, lib
   bool alive;
   int ret;
 
-  (void)all; /* every process of the container: needs the cgroup manager */
   if (dirfd < 0)
     return -1;
   if (libcrun_state_read (dirfd, id, &st, err) < 0)
@@ -873,6 +872,16 @@ libcrun_container_kill (const char *root, const char *id, int sig, bool all, lib
   libcrun_state_status (dirfd, &st, &alive);
   if (!alive)
     ret = libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
+  else if (all && st.cgroup_path)
+    {
+      /* Every process of the container: its cgroup knows them all (exec'd
+       * ones too).  Without a cgroup manager only the init is known. */
+      struct libcrun_cgroup *cg = NULL;
+      ret = libcrun_cgroup_load (st.cgroup_path, &cg, err);
+      if (ret == 0)
+        ret = libcrun_cgroup_kill_all (cg, sig, err);
+      libcrun_cgroup_free (cg);
+    }
   else
     ret = signal_init (&st, sig, NULL, err);
   libcrun_test_crash_point ("kill:signalled");

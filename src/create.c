@@ -109,7 +109,7 @@ crun_command_create (int argc, char **argv)
   libcrun_error_t err = NULL;
 
   memset (&a, 0, sizeof (a));
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   crun_create_args_finish (&a);
   a.o.detach = true;
   if (libcrun_container_create (&a.o, NULL, &err) < 0)

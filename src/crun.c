@@ -323,6 +323,27 @@ protect_runtime_binary (void)
 
 static char **saved_argv;
 
+void
+crun_argp_parse (const struct argp *argp, int argc, char **argv, void *input)
+{
+  struct argp a = *argp;
+  char *doc;
+  /* Not freed: a command may keep pointers into it (exec's COMMAND). */
+  char **args = xmalloc ((size_t)(argc + 1) * sizeof (char *));
+  int i;
+
+  /* argp names the program after argv[0]: "crun", with the command put
+   * in front of the arguments' description. */
+  doc = xasprintf ("%s%s%s", argv[0], argp->args_doc ? " " : "",
+                   argp->args_doc ? argp->args_doc : "");
+  a.args_doc = doc;
+  args[0] = (char *)"crun";
+  for (i = 1; i <= argc; i++)
+    args[i] = argv[i];
+  argp_parse (&a, argc, args, ARGP_IN_ORDER, NULL, input);
+  free (doc);
+}
+
 /* Is fd a memfd sealed against writes (the copy made below)? */
 static bool
 is_sealed_copy (int fd)

@@ -22,6 +22,16 @@ extern struct crun_global_options crun_options;
 
 /* Each command gets argv starting at its own name and returns the process
  * exit code (crun's: 0 success, 1 failure; `run` the container's status). */
+/* argp_parse for a command's arguments (argv[0] is the command's name):
+ * usage lines read as crun's, `Usage: crun [OPTION...] start CONTAINER`. */
+void crun_argp_parse (const struct argp *argp, int argc, char **argv, void *input);
+
+/* Call fn for every container whose id matches regex (delete/kill
+ * --regex, src/matching.c); failures are reported as they come.  Returns
+ * the exit code: 0, or crun_fail's for the last failure. */
+int crun_for_each_matching (const char *regex,
+                            int (*fn) (const char *id, void *arg, libcrun_error_t *err), void *arg);
+
 int crun_command_spec (int argc, char **argv);
 int crun_command_create (int argc, char **argv);
 int crun_command_start (int argc, char **argv);

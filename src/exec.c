@@ -125,7 +125,7 @@ crun_command_exec (int argc, char **argv)
 
   memset (&a, 0, sizeof (a));
   a.o.tty = -1;
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   a.o.state_root = crun_options.root;
   a.o.args = a.rest;
   if (a.o.id && libcrun_validate_id (a.o.id, NULL) == 0)

@@ -116,7 +116,7 @@ crun_command_features (int argc, char **argv)
   const unsigned char *buf;
   size_t len;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
+  crun_argp_parse (&argp, argc, argv, NULL);
   snprintf (libseccomp_version, sizeof (libseccomp_version), "%u.%u.%u", v->major, v->minor,
             v->micro);
 

@@ -1,4 +1,4 @@
-/* crun kill [--all] CONTAINER [SIGNAL] */
+/* crun kill [--all] [--regex] CONTAINER [SIGNAL] */
 #include "crun.h"
 
 #include <argp.h>
@@ -9,10 +9,14 @@ struct kill_args
   const char *id;
   const char *signal;
   bool all;
+  bool regex;
+  int sig;
 };
 
 static const struct argp_option options[] = {
   { "all", 'a', NULL, 0, "send the signal to every process of the container", 0 },
+  { "regex", 'r', NULL, 0, "CONTAINER is a regular expression: signal every container it matches",
+    0 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };
 
@@ -24,6 +28,9 @@ parse_opt (int key, char *arg, struct argp_state *state)
     {
     case 'a':
       a->all = true;
+      return 0;
+    case 'r':
+      a->regex = true;
       return 0;
     case ARGP_KEY_ARG:
       if (a->id == NULL)
@@ -41,6 +48,13 @@ parse_opt (int key, char *arg, struct argp_state *state)
     }
 }
 
+static int
+kill_one (const char *id, void *arg, libcrun_error_t *err)
+{
+  const struct kill_args *a = arg;
+  return libcrun_container_kill (crun_options.root, id, a->sig, a->all, err);
+}
+
 int
 crun_command_kill (int argc, char **argv)
 {
@@ -51,14 +65,15 @@ crun_command_kill (int argc, char **argv)
                        NULL,
                        NULL,
                        NULL };
-  struct kill_args a = { NULL, NULL, false };
+  struct kill_args a = { NULL, NULL, false, false, SIGTERM };
   libcrun_error_t err = NULL;
-  int sig = SIGTERM;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
-  if (a.signal && libcrun_parse_signal (a.signal, &sig, &err) < 0)
+  crun_argp_parse (&argp, argc, argv, &a);
+  if (a.signal && libcrun_parse_signal (a.signal, &a.sig, &err) < 0)
     return crun_fail (&err);
-  if (libcrun_container_kill (crun_options.root, a.id, sig, a.all, &err) < 0)
+  if (a.regex)
+    return crun_for_each_matching (a.id, kill_one, &a);
+  if (libcrun_container_kill (crun_options.root, a.id, a.sig, a.all, &err) < 0)
     return crun_fail (&err);
   return 0;
 }

@@ -57,7 +57,7 @@ crun_command_list (int argc, char **argv)
   size_t i;
   yajl_gen g = NULL;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   if (libcrun_state_list (crun_options.root, &ids, &err) < 0)
     return crun_fail (&err);
 

@@ -23,7 +23,7 @@ pause_or_resume (int argc, char **argv, bool freeze)
   const char *id = NULL;
   libcrun_error_t err = NULL;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &id);
+  crun_argp_parse (&argp, argc, argv, &id);
   if (libcrun_container_pause (crun_options.root, id, freeze, &err) < 0)
     return crun_fail (&err);
   return 0;

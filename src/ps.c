@@ -40,7 +40,7 @@ crun_command_ps (int argc, char **argv)
   pid_t *pids = NULL;
   size_t n = 0, i;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   if (libcrun_container_pids (crun_options.root, a.id, &pids, &n, &err) < 0)
     return crun_fail (&err);
   if (a.json)

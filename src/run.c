@@ -65,7 +65,7 @@ crun_command_run (int argc, char **argv)
     memset (&options[n], 0, sizeof (options[n]));
   }
   memset (&a, 0, sizeof (a));
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   crun_create_args_finish (&a.c);
   a.c.o.detach = a.detach;
   a.c.o.start_in_handle = true;

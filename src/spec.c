@@ -56,7 +56,7 @@ crun_command_spec (int argc, char **argv)
   cleanup_close int fd = -1;
   int r;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   path = xasprintf ("%s/config.json", a.bundle ? a.bundle : ".");
   if (libcrun_default_spec (a.rootless, getuid (), getgid (), &json, &err) < 0)
     return crun_fail (&err);

@@ -17,7 +17,7 @@ crun_command_start (int argc, char **argv)
   const char *id = NULL;
   libcrun_error_t err = NULL;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &id);
+  crun_argp_parse (&argp, argc, argv, &id);
   if (libcrun_container_start (crun_options.root, id, &err) < 0)
     return crun_fail (&err);
   return 0;

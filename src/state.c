@@ -20,7 +20,7 @@ crun_command_state (int argc, char **argv)
   char *json = NULL;
   libcrun_error_t err = NULL;
 
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &id);
+  crun_argp_parse (&argp, argc, argv, &id);
   if (libcrun_container_state_json (crun_options.root, id, &json, &err) < 0)
     return crun_fail (&err);
   printf ("%s\n", json);

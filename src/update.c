@@ -215,7 +215,7 @@ crun_command_update (int argc, char **argv)
   int ret = 0;
 
   memset (&a, 0, sizeof (a));
-  argp_parse (&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+  crun_argp_parse (&argp, argc, argv, &a);
   if (a.resources)
     {
       int r = strcmp (a.resources, "-") == 0 ? read_all_fd (0, "stdin", &file_json, NULL, &err)
