@@ -169,6 +169,7 @@ enum
   OPT_DEBUG,
   OPT_CGROUP_MANAGER,
   OPT_SYSTEMD_CGROUP,
+  OPT_ROOTLESS,
 };
 
 static const struct argp_option global_options[] = {
@@ -180,6 +181,10 @@ static const struct argp_option global_options[] = {
   { "cgroup-manager", OPT_CGROUP_MANAGER, "MANAGER", 0,
     "cgroup manager: cgroupfs, systemd or disabled", 0 },
   { "systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, 0, "use the systemd cgroup manager", 0 },
+  { "rootless", OPT_ROOTLESS, "VALUE", 0,
+    "true, false or auto: accepted as crun does; whether the runtime acts rootless follows "
+    "its effective uid",
+    0 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };
 
@@ -252,6 +257,10 @@ parse_global (int key, char *arg, struct argp_state *state)
       break;
     case OPT_SYSTEMD_CGROUP:
       crun_options.cgroup_manager = "systemd";
+      break;
+    case OPT_ROOTLESS:
+      if (strcmp (arg, "true") != 0 && strcmp (arg, "false") != 0 && strcmp (arg, "auto") != 0)
+        argp_error (state, "option `--rootless`: `%s` is not true, false or auto", arg);
       break;
     case ARGP_KEY_ARG:
       command_index = state->next - 1;

@@ -1,4 +1,5 @@
-/* crun spec [--bundle DIR] [--rootless]: write a default config.json. */
+/* crun spec [--bundle DIR] [--file PATH] [--rootless]: write a default
+ * config.json. */
 #include "crun.h"
 
 #include <argp.h>
@@ -16,11 +17,13 @@ enum
 struct spec_args
 {
   const char *bundle;
+  const char *file;
   bool rootless;
 };
 
 static const struct argp_option options[] = {
   { "bundle", 'b', "DIR", 0, "directory where config.json is written", 0 },
+  { "file", 'f', "PATH", 0, "write to PATH (relative to the bundle) instead, replacing it", 0 },
   { "rootless", OPT_ROOTLESS, NULL, 0, "generate a config for a rootless container", 0 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };
@@ -33,6 +36,9 @@ parse_opt (int key, char *arg, struct argp_state *state)
     {
     case 'b':
       a->bundle = arg;
+      return 0;
+    case 'f':
+      a->file = arg;
       return 0;
     case OPT_ROOTLESS:
       a->rootless = true;
@@ -50,18 +56,22 @@ crun_command_spec (int argc, char **argv)
 {
   struct argp argp
       = { options, parse_opt, NULL, "crun spec - generate a configuration file", NULL, NULL, NULL };
-  struct spec_args a = { NULL, false };
+  struct spec_args a = { NULL, NULL, false };
   libcrun_error_t err = NULL;
   cleanup_free char *json = NULL, *path = NULL;
   cleanup_close int fd = -1;
   int r;
 
   crun_argp_parse (&argp, argc, argv, &a);
-  path = xasprintf ("%s/config.json", a.bundle ? a.bundle : ".");
+  if (a.file && a.file[0] == '/')
+    path = xstrdup (a.file);
+  else
+    path = xasprintf ("%s/%s", a.bundle ? a.bundle : ".", a.file ? a.file : "config.json");
   if (libcrun_default_spec (a.rootless, getuid (), getgid (), &json, &err) < 0)
     return crun_fail (&err);
-  /* O_EXCL: never overwrite a config somebody wrote, as crun refuses too. */
-  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  /* O_EXCL: never overwrite a config.json somebody wrote, as crun refuses
+   * too; a file named with --file is replaced, as crun does. */
+  fd = open (path, O_WRONLY | O_CREAT | (a.file ? O_TRUNC : O_EXCL) | O_CLOEXEC, 0644);
   if (fd < 0)
     {
       if (errno == EEXIST)

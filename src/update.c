@@ -26,6 +26,8 @@ enum
   OPT_MEMORY,
   OPT_MEMORY_RESERVATION,
   OPT_MEMORY_SWAP,
+  OPT_KERNEL_MEMORY,
+  OPT_KERNEL_MEMORY_TCP,
   OPT_PIDS_LIMIT,
 };
 
@@ -52,6 +54,8 @@ static const struct field fields[] = {
   { OPT_MEMORY, "memory", "memory", "limit", false },
   { OPT_MEMORY_RESERVATION, "memory-reservation", "memory", "reservation", false },
   { OPT_MEMORY_SWAP, "memory-swap", "memory", "swap", false },
+  { OPT_KERNEL_MEMORY, "kernel-memory", "memory", "kernel", false },
+  { OPT_KERNEL_MEMORY_TCP, "kernel-memory-tcp", "memory", "kernelTCP", false },
   { OPT_PIDS_LIMIT, "pids-limit", "pids", "limit", false },
 };
 #define N_FIELDS (sizeof (fields) / sizeof (fields[0]))
@@ -69,6 +73,10 @@ static const struct argp_option options[] = {
   { "memory", OPT_MEMORY, "BYTES", 0, "memory limit (k, m, g suffixes)", 0 },
   { "memory-reservation", OPT_MEMORY_RESERVATION, "BYTES", 0, "memory soft limit", 0 },
   { "memory-swap", OPT_MEMORY_SWAP, "BYTES", 0, "memory + swap limit (-1: unlimited)", 0 },
+  { "kernel-memory", OPT_KERNEL_MEMORY, "BYTES", 0, "kernel memory limit (deprecated: ignored)",
+    0 },
+  { "kernel-memory-tcp", OPT_KERNEL_MEMORY_TCP, "BYTES", 0,
+    "kernel memory limit for TCP buffers (cgroup v1)", 0 },
   { "pids-limit", OPT_PIDS_LIMIT, "N", 0, "maximum number of processes", 0 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };

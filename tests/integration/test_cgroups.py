@@ -85,3 +85,20 @@ def test_kernel_tcp_applied_on_v1(runtime, bundle):
     with open(container_cgroup_file(pid, "memory", "memory.kmem.tcp.limit_in_bytes")) as f:
         assert f.read().strip() == "16777216"
     assert runtime.cmd("delete", "--force", cid).rc == 0
+
+
+def test_update_kernel_memory_tcp(runtime, bundle):
+    """`update --kernel-memory-tcp` (crun's option) sets the same file as
+    linux.resources.memory.kernelTCP; `--kernel-memory` is accepted."""
+    probe = container_cgroup_file(os.getpid(), "memory", "memory.kmem.tcp.limit_in_bytes")
+    if probe is None or not os.path.exists(probe):
+        pytest.skip("no v1 memory.kmem.tcp.limit_in_bytes on this machine")
+    bundle.set_args("sleep", "30")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    r = runtime.cmd("update", "--kernel-memory-tcp", "33554432", cid)
+    assert r.rc == 0, r
+    pid = runtime.state(cid)["pid"]
+    with open(container_cgroup_file(pid, "memory", "memory.kmem.tcp.limit_in_bytes")) as f:
+        assert f.read().strip() == "33554432"
+    assert runtime.cmd("delete", "--force", cid).rc == 0

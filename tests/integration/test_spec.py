@@ -95,3 +95,28 @@ def test_spec_missing_bundle_dir(crun_binary, tmp_path):
     r = spec(crun_binary, tmp_path, "--bundle", str(tmp_path / "nope"))
     assert r.returncode == 1, r
     assert "nope" in r.stderr
+
+
+def test_spec_file_option(crun_binary, tmp_path):
+    """`spec --file PATH` (crun's -f): PATH relative to the bundle, an
+    existing file replaced; without it an existing config.json is kept."""
+    if IS_RUNC:
+        pytest.skip("runc spec has no --file")
+    (tmp_path / "b").mkdir()
+    r = spec(crun_binary, tmp_path, "-b", "b", "-f", "other.json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "b" / "other.json").read_text())["ociVersion"]
+    (tmp_path / "b" / "other.json").write_text("old")
+    r = spec(crun_binary, tmp_path, "-b", "b", "--file", "other.json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "b" / "other.json").read_text())["process"]
+    assert not (tmp_path / "b" / "config.json").exists()
+
+
+@pytest.mark.parametrize("value", ["true", "false", "auto"])
+def test_global_rootless_option_accepted(crun_binary, tmp_path, value):
+    if IS_RUNC:
+        pytest.skip("runc's --rootless differs")
+    r = subprocess.run([crun_binary, "--rootless=" + value, "--root", str(tmp_path), "list"],
+                       capture_output=True, text=True, timeout=DEFAULT_TIMEOUT)
+    assert r.returncode == 0, r.stderr
