@@ -1704,6 +1704,32 @@ libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_e
   return 0;
 }
 
+int
+libcrun_mounts_load_file (const char *path, struct oci_config **out, libcrun_error_t *err)
+{
+  __attribute__ ((cleanup (cleanup_parserp))) struct parser p = { 0 };
+  cleanup_free char *buf = NULL;
+  __attribute__ ((cleanup (cleanup_treep))) yajl_val tree = NULL;
+  __attribute__ ((cleanup (cleanup_configp))) struct oci_config *c = NULL;
+  int ret;
+
+  parser_init (&p, path, err);
+  ret = read_json_file (path, &buf, err);
+  if (ret < 0)
+    return ret;
+  ret = parse_tree (buf, path, &tree, err);
+  if (ret < 0)
+    return ret;
+  c = xmalloc0 (sizeof (*c));
+  ret = parse_mounts (&p, tree, c);
+  if (ret < 0)
+    return ret;
+  if (c->n_mounts == 0)
+    return libcrun_make_error (err, 0, "`%s`: no `mounts` array, or an empty one", path);
+  *out = steal_pointer (&c);
+  return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Release and look-ups                                                     */
 

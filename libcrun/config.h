@@ -219,6 +219,9 @@ int libcrun_config_load_string (const char *json, const char *origin, struct oci
 
 /* Parse a lone OCI "process" object (crun exec --process FILE). */
 int libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_error_t *err);
+/* A JSON object with the `mounts` section of a config (crun mounts
+ * add|remove); only mounts is filled in the returned config. */
+int libcrun_mounts_load_file (const char *path, struct oci_config **out, libcrun_error_t *err);
 
 void libcrun_config_free (struct oci_config *config);
 void libcrun_process_free (struct oci_process *process);

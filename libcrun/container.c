@@ -835,21 +835,16 @@ libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err)
 static int
 signal_init (const struct libcrun_state *st, int sig, int *pidfd_out, libcrun_error_t *err)
 {
-  cleanup_close int pidfd = sys_pidfd_open (st->pid, 0);
+  cleanup_close int pidfd = libcrun_state_init_pidfd (st, err);
+  if (pidfd < 0 && *err)
+    return -1;
   if (pidfd < 0)
     {
-      if (errno == ESRCH)
-        return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
-      if (errno != ENOSYS)
-        return libcrun_make_error (err, errno, "pidfd_open %d", st->pid);
-      if (libcrun_process_start_time (st->pid) != st->start_time)
-        return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+      /* no pidfds (< 5.3): the start time was checked right before */
       if (kill (st->pid, sig) < 0)
         return libcrun_make_error (err, errno, "kill container `%s`", st->id);
       return 0;
     }
-  if (libcrun_process_start_time (st->pid) != st->start_time)
-    return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
   if (sys_pidfd_send_signal (pidfd, sig, NULL, 0) < 0)
     return libcrun_make_error (err, errno, "kill container `%s`", st->id);
   if (pidfd_out)

@@ -1,4 +1,5 @@
 #include "state.h"
+#include "syscalls.h"
 #include "json.h"
 #include "log.h"
 #include "utils.h"
@@ -447,6 +448,21 @@ libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool 
   yajl_gen_map_close (g);
   *json = json_gen_finish (g);
   return 0;
+}
+
+int
+libcrun_state_init_pidfd (const struct libcrun_state *st, libcrun_error_t *err)
+{
+  cleanup_close int pidfd = sys_pidfd_open (st->pid, 0);
+  if (pidfd < 0 && errno != ENOSYS)
+    {
+      if (errno == ESRCH)
+        return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+      return libcrun_make_error (err, errno, "pidfd_open %d", st->pid);
+    }
+  if (libcrun_process_start_time (st->pid) != st->start_time)
+    return libcrun_make_error (err, ESRCH, "container `%s` is not running", st->id);
+  return steal_fd (&pidfd);
 }
 
 char *

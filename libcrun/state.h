@@ -89,6 +89,12 @@ int libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err);
  * fifo; *alive tells whether the init still exists (same pid, same start). */
 const char *libcrun_state_status (int dirfd, const struct libcrun_state *st, bool *alive);
 
+/* A pidfd of the container's init, opened and then checked against the
+ * recorded start time (a recycled pid is never taken for it).  -1 with
+ * *err set when it is not running; -1 with *err NULL on a kernel without
+ * pidfds, after the same check on the pid. */
+int libcrun_state_init_pidfd (const struct libcrun_state *st, libcrun_error_t *err);
+
 /* The external_descriptors value for a container created now. */
 char *libcrun_external_descriptors (void);
 

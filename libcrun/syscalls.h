@@ -29,6 +29,18 @@
 #ifndef __NR_close_range
 #define __NR_close_range 436
 #endif
+#ifndef __NR_open_tree
+#define __NR_open_tree 428
+#endif
+#ifndef __NR_move_mount
+#define __NR_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2) /* 5.11+ */
 #endif
@@ -169,6 +181,20 @@ static inline int
 sys_close_range (unsigned int first, unsigned int last, unsigned int flags)
 {
   return (int)syscall (__NR_close_range, first, last, flags);
+}
+
+/* A detached copy of the mount tree at path (5.2+), for move_mount. */
+static inline int
+sys_open_tree (int dirfd, const char *path, unsigned int flags)
+{
+  return (int)syscall (__NR_open_tree, dirfd, path, flags);
+}
+
+static inline int
+sys_move_mount (int from_dirfd, const char *from_path, int to_dirfd, const char *to_path,
+                unsigned int flags)
+{
+  return (int)syscall (__NR_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
 }
 
 #endif

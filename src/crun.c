@@ -149,6 +149,7 @@ static const struct command commands[] = {
   { "features", crun_command_features, "show the enabled features" },
   { "kill", crun_command_kill, "send a signal to the container init process" },
   { "list", crun_command_list, "list known containers" },
+  { "mounts", crun_command_mounts, "add or remove mounts of a running container" },
   { "pause", crun_command_pause, "pause all the processes in the container" },
   { "ps", crun_command_ps, "show the processes in the container" },
   { "resume", crun_command_resume, "unpause the processes in the container" },

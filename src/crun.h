@@ -46,6 +46,7 @@ int crun_command_ps (int argc, char **argv);
 int crun_command_pause (int argc, char **argv);
 int crun_command_resume (int argc, char **argv);
 int crun_command_update (int argc, char **argv);
+int crun_command_mounts (int argc, char **argv);
 
 /* Wait in the foreground for the process of h (signals forwarded, terminal
  * proxied); returns its exit code, 128+N when killed by signal N. */

@@ -1,0 +1,303 @@
+/* `crun mounts add|remove`: mounts of a running container, changed from
+ * outside.
+ *
+ * The work is done by a child of the runtime that joins the container's
+ * mount namespace (the caller's namespaces never change).  A bind mount's
+ * source is a host path, invisible once in the container's namespace, so
+ * the runtime takes a detached copy of it first (open_tree
+ * OPEN_TREE_CLONE, Linux 5.2) and the child attaches that copy at the
+ * destination (move_mount).  Destinations are resolved by the child
+ * inside the container's root, whose symlinks therefore cannot lead out of
+ * it; a missing destination is created (a directory, or an empty file for
+ * a file source). */
+#include "live_mounts.h"
+#include "config.h"
+#include "mount.h"
+#include "spawn.h"
+#include "state.h"
+#include "syscalls.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct change
+{
+  const struct oci_config *mounts;
+  const int *trees; /* detached copies of bind sources, -1 elsewhere */
+  const bool *file_source;
+  int pidfd;   /* of the init: the namespace to join */
+  int ns_fd;   /* /proc/<init>/ns/mnt where setns on a pidfd is missing (< 5.8) */
+  int root_fd; /* /proc/<init>/root: the container's root, also under --no-pivot */
+  int report;  /* write end: the first error's text */
+  bool add;
+};
+
+static int
+child_fail (const struct change *c, libcrun_error_t *err)
+{
+  (void)!write (c->report, (*err)->msg, strlen ((*err)->msg));
+  libcrun_error_release (err);
+  return 1;
+}
+
+/* Create what is missing at dest: the parents, then a directory or (for a
+ * file source) an empty file. */
+static int
+make_destination (const char *dest, bool file, libcrun_error_t *err)
+{
+  cleanup_free char *parent = xstrdup (dest);
+  char *slash = strrchr (parent, '/');
+  int fd;
+
+  if (access (dest, F_OK) == 0)
+    return 0;
+  if (!file)
+    return mkdir_p (dest, 0755, err);
+  if (slash && slash != parent)
+    {
+      *slash = '\0';
+      if (mkdir_p (parent, 0755, err) < 0)
+        return -1;
+    }
+  fd = open (dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "create `%s`", dest);
+  close (fd);
+  return 0;
+}
+
+static int
+add_one (const struct change *c, size_t i, libcrun_error_t *err)
+{
+  const struct oci_mount *m = &c->mounts->mounts[i];
+  struct libcrun_mount_flags mf;
+  unsigned long extra;
+  int ret = -1;
+
+  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
+    return -1;
+  if (make_destination (m->destination, c->file_source[i], err) < 0)
+    goto out;
+  if (c->trees[i] >= 0)
+    {
+      if (sys_move_mount (c->trees[i], "", AT_FDCWD, m->destination, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        {
+          libcrun_make_error (err, errno, "attach the copy of `%s`", m->source);
+          goto out;
+        }
+      /* Flags (ro, nosuid...) need a remount of the bind. */
+      extra = mf.flags & ~(MS_BIND | MS_REC);
+      if (extra && mount (NULL, m->destination, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0)
+        {
+          libcrun_make_error (err, errno, "remount with the options");
+          goto out;
+        }
+    }
+  else if (mount (m->source, m->destination, m->type, mf.flags, mf.data) < 0)
+    {
+      libcrun_make_error (err, errno, "mount `%s` (type `%s`)", m->source ? m->source : "",
+                          m->type ? m->type : "");
+      goto out;
+    }
+  if (mf.propagation && mount (NULL, m->destination, NULL, mf.propagation, NULL) < 0)
+    {
+      libcrun_make_error (err, errno, "set the propagation");
+      goto out;
+    }
+  ret = 0;
+out:
+  free (mf.data);
+  return ret;
+}
+
+static int
+change_mounts (void *arg)
+{
+  const struct change *c = arg;
+  libcrun_error_t err = NULL;
+  size_t i;
+
+  if (setns (c->pidfd, CLONE_NEWNS) < 0 && (errno != EINVAL || setns (c->ns_fd, CLONE_NEWNS) < 0))
+    {
+      libcrun_make_error (&err, errno, "join the mount namespace of the container");
+      return child_fail (c, &err);
+    }
+  /* The namespace's root is the container's only after pivot_root. */
+  if (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+    {
+      libcrun_make_error (&err, errno, "enter the root of the container");
+      return child_fail (c, &err);
+    }
+  for (i = 0; i < c->mounts->n_mounts; i++)
+    {
+      const char *dest = c->mounts->mounts[i].destination;
+      int r = c->add ? add_one (c, i, &err)
+                     : (umount2 (dest, MNT_DETACH) < 0 ? libcrun_make_error (&err, errno, "unmount")
+                                                       : 0);
+      if (r < 0)
+        {
+          libcrun_error_wrap (&err, "`mounts[%zu]` `%s`", i, dest);
+          return child_fail (c, &err);
+        }
+    }
+  return 0;
+}
+
+/* Before joining: the detached copies of the bind sources (relative ones
+ * start at the bundle, as in config.json). */
+static int
+open_sources (const struct oci_config *mounts, const char *bundle, int *trees, bool *file_source,
+              libcrun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < mounts->n_mounts; i++)
+    {
+      const struct oci_mount *m = &mounts->mounts[i];
+      struct libcrun_mount_flags mf;
+      cleanup_free char *src = NULL;
+      struct stat st;
+
+      trees[i] = -1;
+      if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
+        return libcrun_error_wrap (err, "`mounts[%zu]`", i);
+      free (mf.data);
+      if (!(mf.flags & MS_BIND))
+        continue;
+      if (m->source == NULL)
+        return libcrun_make_error (err, 0, "`mounts[%zu]`: a bind mount needs a `source`", i);
+      src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", bundle, m->source);
+      if (stat (src, &st) < 0)
+        return libcrun_make_error (err, errno, "`mounts[%zu]`: source `%s`", i, src);
+      file_source[i] = !S_ISDIR (st.st_mode);
+      trees[i] = sys_open_tree (
+          AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC | ((mf.flags & MS_REC) ? AT_RECURSIVE : 0));
+      if (trees[i] < 0)
+        return libcrun_make_error (err, errno, "`mounts[%zu]`: copy the mount at `%s`", i, src);
+    }
+  return 0;
+}
+
+static int
+run_change (struct change *c, libcrun_error_t *err)
+{
+  struct libcrun_spawn_options so;
+  struct libcrun_process p;
+  struct libcrun_wait_result r;
+  int pipefd[2];
+  char msg[4096];
+  ssize_t n;
+
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return libcrun_make_error (err, errno, "pipe");
+  c->report = pipefd[1];
+  memset (&so, 0, sizeof (so));
+  so.callback = change_mounts;
+  so.callback_arg = c;
+  so.stdout_fd = -1;
+  so.stderr_fd = -1;
+  if (libcrun_spawn (&so, &p, err) < 0)
+    {
+      close (pipefd[0]);
+      close (pipefd[1]);
+      return -1;
+    }
+  close (pipefd[1]);
+  if (libcrun_process_wait (&p, -1, &r, err) < 0)
+    {
+      libcrun_process_release (&p);
+      close (pipefd[0]);
+      return -1;
+    }
+  libcrun_process_release (&p);
+  n = read (pipefd[0], msg, sizeof (msg) - 1);
+  close (pipefd[0]);
+  if (n > 0)
+    {
+      msg[n] = '\0';
+      return libcrun_make_error (err, 0, "%s", msg);
+    }
+  if (r.kind != LIBCRUN_WAIT_EXITED || r.code != 0)
+    return libcrun_make_error (err, 0, "the mount helper failed");
+  return 0;
+}
+
+int
+libcrun_container_change_mounts (const char *root, const char *id, const char *file, bool add,
+                                 libcrun_error_t *err)
+{
+  cleanup_close int dirfd = libcrun_state_open (root, id, err);
+  cleanup_close int pidfd = -1, ns_fd = -1, root_fd = -1;
+  struct oci_config *mounts = NULL;
+  struct libcrun_state st;
+  struct change c;
+  int *trees = NULL;
+  bool *file_source = NULL;
+  char path[64];
+  size_t i;
+  int ret = -1;
+
+  if (dirfd < 0)
+    return -1;
+  if (libcrun_state_read (dirfd, id, &st, err) < 0)
+    return -1;
+  if (libcrun_mounts_load_file (file, &mounts, err) < 0)
+    goto out;
+  pidfd = libcrun_state_init_pidfd (&st, err);
+  if (pidfd < 0)
+    {
+      if (*err == NULL)
+        libcrun_make_error (err, ENOSYS, "this kernel has no pidfds");
+      goto out;
+    }
+  /* setns on a pidfd is 5.8+; the ns file of a pid checked through its
+   * pidfd (opened before the check) is as good. */
+  snprintf (path, sizeof (path), "/proc/%d/ns/mnt", st.pid);
+  ns_fd = open (path, O_RDONLY | O_CLOEXEC);
+  snprintf (path, sizeof (path), "/proc/%d/root", st.pid);
+  root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Both opened by pid: still the init's only if it is still alive (the
+   * pidfd keeps its pid from being reused). */
+  if (root_fd < 0 || libcrun_process_start_time (st.pid) != st.start_time)
+    {
+      libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
+      goto out;
+    }
+  trees = xmalloc0 (mounts->n_mounts * sizeof (int));
+  file_source = xmalloc0 (mounts->n_mounts * sizeof (bool));
+  for (i = 0; i < mounts->n_mounts; i++)
+    trees[i] = -1;
+  if (add && open_sources (mounts, st.bundle, trees, file_source, err) < 0)
+    goto out;
+  c.mounts = mounts;
+  c.trees = trees;
+  c.file_source = file_source;
+  c.pidfd = pidfd;
+  c.ns_fd = ns_fd;
+  c.root_fd = root_fd;
+  c.add = add;
+  ret = run_change (&c, err);
+
+out:
+  for (i = 0; trees && i < mounts->n_mounts; i++)
+    if (trees[i] >= 0)
+      close (trees[i]);
+  free (trees);
+  free (file_source);
+  libcrun_config_free (mounts);
+  libcrun_state_free (&st);
+  libcrun_state_unlock (dirfd);
+  if (ret < 0)
+    libcrun_error_wrap (err, "%s mounts of container `%s`", add ? "add" : "remove", id);
+  return ret;
+}
