@@ -1680,6 +1680,19 @@ libcrun_config_load_file (const char *path, struct oci_config **out, libcrun_err
   return libcrun_config_load_string (buf, path, out, err);
 }
 
+/* A file holding one JSON object: read, parsed, and a parser for it. */
+static int
+load_object_file (const char *path, struct parser *p, char **buf, yajl_val *tree,
+                  libcrun_error_t *err)
+{
+  int ret;
+  parser_init (p, path, err);
+  ret = read_json_file (path, buf, err);
+  if (ret < 0)
+    return ret;
+  return parse_tree (*buf, path, tree, err);
+}
+
 int
 libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_error_t *err)
 {
@@ -1689,11 +1702,7 @@ libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_e
   __attribute__ ((cleanup (cleanup_processp))) struct oci_process *proc = NULL;
   int ret;
 
-  parser_init (&p, path, err);
-  ret = read_json_file (path, &buf, err);
-  if (ret < 0)
-    return ret;
-  ret = parse_tree (buf, path, &tree, err);
+  ret = load_object_file (path, &p, &buf, &tree, err);
   if (ret < 0)
     return ret;
   proc = xmalloc0 (sizeof (*proc));
@@ -1713,11 +1722,7 @@ libcrun_mounts_load_file (const char *path, struct oci_config **out, libcrun_err
   __attribute__ ((cleanup (cleanup_configp))) struct oci_config *c = NULL;
   int ret;
 
-  parser_init (&p, path, err);
-  ret = read_json_file (path, &buf, err);
-  if (ret < 0)
-    return ret;
-  ret = parse_tree (buf, path, &tree, err);
+  ret = load_object_file (path, &p, &buf, &tree, err);
   if (ret < 0)
     return ret;
   c = xmalloc0 (sizeof (*c));
