@@ -1198,11 +1198,14 @@ parse_device (struct parser *p, yajl_val obj, struct oci_device *d)
   if (ret < 0)
     return ret;
 
-  ret = get_uint (p, obj, "fileMode", false, 07777, &n, &has);
+  /* Podman writes the file-type bits too (020666 for a character device),
+   * as Go's os.FileMode carries them; runc and crun take the permission
+   * bits.  Anything beyond a mode_t is still refused. */
+  ret = get_uint (p, obj, "fileMode", false, 0177777, &n, &has);
   if (ret < 0)
     return ret;
   d->has_file_mode = has;
-  d->file_mode = (mode_t)n;
+  d->file_mode = (mode_t)(n & 07777);
   ret = get_uint (p, obj, "uid", false, UINT32_MAX - 1, &n, &d->has_uid);
   if (ret < 0)
     return ret;

@@ -471,3 +471,31 @@ def test_seccomp_profile(podman, clone3_probe, profile, autoreap_answer):
     # without a user namespace, the README's table: clone/unshare with
     # CLONE_NEWUSER refused by the filter
     assert got["unshare_newuser"] == "EPERM" and got["clone_newuser"] == "EPERM", r
+
+
+# ---------------------------------------------------------- issue 11 rows
+
+
+def test_device_from_podman(podman):
+    """podman writes linux.devices[].fileMode with the file-type bits
+    (020666): the device exists in the container with its numbers."""
+    r = podman("run", "--rm", "--device", "/dev/fuse", IMAGE, "sh", "-c",
+               "stat -c '%t:%T %a' /dev/fuse; echo x > /dev/null && echo null-ok")
+    assert r.rc == 0, r
+    host_mode = "%o" % (os.stat("/dev/fuse").st_mode & 0o7777)
+    assert r.out.split("\n")[0] == "a:e5 " + host_mode and "null-ok" in r.out, r
+
+
+def test_privileged(podman):
+    """--privileged: every capability, host devices, and a mount inside
+    works."""
+    r = podman("run", "--rm", "--privileged", IMAGE, "sh", "-c",
+               "grep CapEff /proc/self/status; ls /dev | grep -c .; "
+               "mkdir /m && mount -t tmpfs none /m && echo mounted")
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    with open("/proc/self/status") as f:
+        ours = [l.split()[1] for l in f if l.startswith("CapBnd:")][0]
+    assert lines[0].split()[1] == ours, (r, "the host's bounding set", ours)
+    assert int(lines[1]) > 20, r
+    assert "mounted" in r.out, r
