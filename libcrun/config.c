@@ -1357,6 +1357,43 @@ static const char *const propagation_names[] = {
   "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable", NULL,
 };
 
+/* linux.personality: the domain LINUX or LINUX32 (uname -m says i686 in
+ * the latter); the spec defines no flags yet, so any is refused. */
+static int
+parse_personality (struct parser *p, yajl_val obj, struct oci_linux *l)
+{
+  cleanup_free char *domain = NULL;
+  char **flags = NULL;
+  int ret = get_string (p, obj, "domain", true, &domain);
+
+  if (ret == 0)
+    ret = get_strv (p, obj, "flags", false, &flags);
+  if (ret < 0)
+    return ret;
+  if (flags && flags[0])
+    {
+      size_t mark = path_enter_key (p, "flags");
+      fail (p, "unknown flag `%s` (the runtime spec defines none)", flags[0]);
+      path_leave (p, mark);
+      strv_free (flags);
+      return -1;
+    }
+  strv_free (flags);
+  if (strcmp (domain, "LINUX") == 0)
+    l->personality = 0x0000; /* PER_LINUX */
+  else if (strcmp (domain, "LINUX32") == 0)
+    l->personality = 0x0008; /* PER_LINUX32 */
+  else
+    {
+      size_t mark = path_enter_key (p, "domain");
+      fail (p, "unknown domain `%s` (LINUX or LINUX32)", domain);
+      path_leave (p, mark);
+      return -1;
+    }
+  l->has_personality = true;
+  return 0;
+}
+
 static int
 parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
 {
@@ -1428,6 +1465,16 @@ parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
     ret = get_strv (p, lx, "readonlyPaths", false, &l->readonly_paths);
   if (ret == 0)
     ret = get_string (p, lx, "mountLabel", false, &l->mount_label);
+  if (ret < 0)
+    return ret;
+
+  ret = get_object (p, lx, "personality", false, &v);
+  if (ret == 0 && v)
+    {
+      mark = path_enter_key (p, "personality");
+      ret = parse_personality (p, v, l);
+      path_leave (p, mark);
+    }
   if (ret < 0)
     return ret;
 

@@ -190,6 +190,8 @@ struct oci_linux
   char *mount_label;
   struct oci_time_offset time_monotonic;
   struct oci_time_offset time_boottime;
+  bool has_personality;      /* linux.personality */
+  unsigned long personality; /* its domain: PER_LINUX or PER_LINUX32 */
 };
 
 struct oci_config

@@ -36,6 +36,7 @@ struct exec_ctx
 {
   const struct libcrun_exec_options *o;
   const struct oci_process *proc;
+  const struct oci_linux *linux_cfg; /* the container's (personality) */
   const struct libcrun_seccomp_program *seccomp;
   int init_pidfd;
   int root_fd; /* /proc/<init>/root, opened by the runtime */
@@ -141,7 +142,8 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
     }
 
   libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
-  if (libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, &err) < 0)
+  if (libcrun_apply_personality (c->linux_cfg, &err) < 0
+      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, &err) < 0)
     libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
@@ -442,6 +444,7 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   c.holes = &holes;
   c.o = o;
   c.proc = config->process;
+  c.linux_cfg = config->linux_cfg;
   c.seccomp = prog.bpf ? &prog : NULL;
   c.init_pidfd = init_pidfd;
   c.root_fd = root_fd;

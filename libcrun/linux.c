@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -330,6 +331,14 @@ chown_stdio (const struct oci_process *proc)
 }
 
 int
+libcrun_apply_personality (const struct oci_linux *l, libcrun_error_t *err)
+{
+  if (l && l->has_personality && personality (l->personality) < 0)
+    return libcrun_make_error (err, errno, "set `linux.personality`");
+  return 0;
+}
+
+int
 libcrun_linux_prepare_process (const struct oci_process *proc,
                                const struct libcrun_seccomp_program *seccomp, char **exe_out,
                                libcrun_error_t *err)
@@ -544,6 +553,8 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
         return libcrun_make_error (err, errno, "join a new session keyring");
     }
 
+  if (libcrun_apply_personality (config->linux_cfg, err) < 0)
+    return -1;
   if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, err) < 0)
     return -1;
 

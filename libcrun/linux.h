@@ -96,6 +96,11 @@ int libcrun_linux_enter_parent_namespaces (const struct oci_config *config, int 
                                            libcrun_error_t *err);
 void libcrun_linux_restore_parent_namespaces (int saved[2]);
 
+/* linux.personality, when the config has one: kept across execve, and
+ * inherited, so the init sets it for the container's program and the
+ * process of `exec` for its own. */
+int libcrun_apply_personality (const struct oci_linux *l, libcrun_error_t *err);
+
 /* Tell a ready init that its container is on disk: from now on it outlives
  * the runtime (podman's `create` exits here).  Closes h->sync. */
 int libcrun_linux_commit_init (struct libcrun_init_handle *h, libcrun_error_t *err);

@@ -499,3 +499,10 @@ def test_privileged(podman):
     assert lines[0].split()[1] == ours, (r, "the host's bounding set", ours)
     assert int(lines[1]) > 20, r
     assert "mounted" in r.out, r
+
+
+def test_personality_linux32(podman):
+    if os.uname().machine != "x86_64":
+        pytest.skip("LINUX32 is checked on x86_64")
+    r = podman("run", "--rm", "--personality", "LINUX32", IMAGE, "uname", "-m")
+    assert r.rc == 0 and r.out.strip() == "i686", r

@@ -207,3 +207,31 @@ def test_stdio_file_belongs_to_the_user(runtime, bundle, workdir):
     st = os.stat(os.path.join(workdir, out_files[-1]))
     assert (st.st_uid, st.st_gid) == (1000, 1000), (st.st_uid, st.st_gid)
     assert os.stat("/dev/null").st_uid == 0
+
+
+@pytest.mark.parametrize("domain,machine", [("LINUX32", "i686"), ("LINUX", "x86_64")])
+def test_personality(runtime, bundle, domain, machine):
+    """linux.personality: the init's program and an exec'd process both see
+    the domain (uname -m), as with crun."""
+    if os.uname().machine != "x86_64":
+        pytest.skip("the expected machine names are x86_64's")
+    if IS_RUNC:
+        pytest.skip("runc 1.1 has no linux.personality")
+    bundle.linux["personality"] = {"domain": domain}
+    bundle.set_args("sh", "-c", "uname -m; sleep 30")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    assert runtime.cmd("start", cid).rc == 0
+    r = runtime.cmd("exec", cid, "uname", "-m")
+    assert r.rc == 0 and r.out.strip() == machine, r
+    assert runtime.cmd("delete", "--force", cid).rc == 0
+
+
+def test_personality_unknown_domain(runtime, bundle):
+    if IS_RUNC:
+        pytest.skip("runc 1.1 has no linux.personality")
+    bundle.linux["personality"] = {"domain": "SVR4"}
+    r = runtime.run(bundle)
+    assert r.rc == 1, r
+    if not os.environ.get("CRUN_REFERENCE"):
+        assert "`linux.personality.domain`: unknown domain `SVR4`" in r.err, r
