@@ -1253,6 +1253,13 @@ libcrun_rootfs_mount (const struct libcrun_rootfs_options *o, libcrun_error_t *e
   if (mount (NULL, "/", NULL, prop | MS_REC, NULL) < 0)
     return libcrun_make_error (err, errno, "set propagation of `/`");
 
+  /* pivot_root refuses a new root whose parent mount is shared.  When the
+   * rootfs is a mount already (podman's overlay "merged"), that parent is
+   * the rootfs mount itself, under the bind below: it is made private
+   * first (EINVAL: not a mount point, nothing to do).  The configured
+   * propagation is set on the new root after the pivot. */
+  if (mount (NULL, o->rootfs, NULL, MS_PRIVATE, NULL) < 0 && errno != EINVAL)
+    return libcrun_make_error (err, errno, "make the rootfs `%s` private", o->rootfs);
   /* The rootfs becomes a mount point of its own: pivot_root needs one, and
    * it keeps the mounts below from touching the parent filesystem. */
   if (mount (o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

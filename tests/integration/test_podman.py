@@ -506,3 +506,24 @@ def test_personality_linux32(podman):
         pytest.skip("LINUX32 is checked on x86_64")
     r = podman("run", "--rm", "--personality", "LINUX32", IMAGE, "uname", "-m")
     assert r.rc == 0 and r.out.strip() == "i686", r
+
+
+@pytest.mark.parametrize("mode", ["rshared", "shared", "slave", "rslave", "private"])
+def test_volume_propagation(podman, mode):
+    """-v SRC:DST:<propagation> (podman then asks for a matching
+    rootfsPropagation): pivot_root works and the volume is mounted with it."""
+    src = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    with open(os.path.join(src, "f"), "w") as f:
+        f.write("vol\n")
+    r = podman("run", "--rm", "-v", "%s:/b:%s" % (src, mode), IMAGE, "sh", "-c",
+               "cat /b/f; grep ' /b ' /proc/self/mountinfo")
+    assert r.rc == 0, r
+    assert r.out.startswith("vol\n"), r
+    fields = r.out.split("\n")[1].split(" - ")[0].split()
+    optional = " ".join(fields[6:])
+    if mode.endswith("shared"):
+        assert "shared:" in optional, (mode, r.out)
+    else:
+        # a slave of a private host mount (this machine's /) is private, as
+        # under runc; it must not be shared
+        assert "shared:" not in optional, (mode, r.out)
