@@ -460,6 +460,9 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   so.stdout_fd = -1;
   so.stderr_fd = -1;
   so.autoreap = false; /* the helper clones with CLONE_PARENT: never autoreap */
+  /* The process gets our stdio, stdin included (conmon's pipe for
+   * `podman exec -i`). */
+  so.stdin_inherit = true;
   if (libcrun_spawn (&so, &helper, err) < 0)
     goto out;
   close (sv[1]);

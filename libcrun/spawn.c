@@ -403,7 +403,7 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
 
   /* Everything the children need is prepared here, so that they only call
    * async-signal-safe functions. */
-  if (o->stdin_data == NULL || o->stdout_fd == LIBCRUN_SPAWN_DEVNULL
+  if ((o->stdin_data == NULL && !o->stdin_inherit) || o->stdout_fd == LIBCRUN_SPAWN_DEVNULL
       || o->stderr_fd == LIBCRUN_SPAWN_DEVNULL)
     {
       devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
@@ -437,7 +437,7 @@ libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
 
   memset (&c, 0, sizeof (c));
   c.o = o;
-  c.stdin_fd = o->stdin_data ? in_child : devnull;
+  c.stdin_fd = o->stdin_data ? in_child : o->stdin_inherit ? -1 : devnull;
   c.stdout_fd = o->stdout_fd == LIBCRUN_SPAWN_DEVNULL ? devnull : o->stdout_fd;
   c.stderr_fd = o->stderr_fd == LIBCRUN_SPAWN_DEVNULL ? devnull : o->stderr_fd;
   c.errpipe = err_write;

@@ -85,8 +85,9 @@ struct libcrun_spawn_options
   size_t stdin_len;
   int stdout_fd; /* -1: inherit; LIBCRUN_SPAWN_DEVNULL; or an fd */
   int stderr_fd;
-  bool new_pgroup; /* child leads its own process group (kill reaches its children) */
-  bool autoreap;   /* autoreap mode: start at the first rung */
+  bool stdin_inherit; /* without stdin_data: keep the caller's stdin, not /dev/null */
+  bool new_pgroup;    /* child leads its own process group (kill reaches its children) */
+  bool autoreap;      /* autoreap mode: start at the first rung */
   /* Instead of execve, run callback(arg) in the child and _exit with its
    * return value.  Only async-signal-safe work belongs there when the caller
    * may be multithreaded. */

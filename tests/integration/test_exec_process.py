@@ -3,9 +3,11 @@ container's noNewPrivileges is not inherited (--no-new-privs asks for it),
 and `exec --cap X` gives X in the bounding, effective and permitted sets,
 not in the inheritable and ambient ones."""
 
+import os
+
 import pytest
 
-from conftest import IS_RUNC
+from conftest import IS_RUNC, wait_for
 
 CAP_SYS_ADMIN = 21
 
@@ -105,3 +107,22 @@ def test_same_domainname_in_both_fields_accepted(runtime, bundle):
     bundle.config["domainname"] = "d1"
     bundle.linux["sysctl"] = {"kernel.domainname": "d1"}
     assert runtime.run_ok(bundle, "true") == ""
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_exec_reads_the_callers_stdin(runtime, bundle, workdir, detach):
+    """The exec'd process's stdin is the caller's (a pipe here), also with
+    --detach (conmon's way), not /dev/null."""
+    bundle.set_args("sleep", "60")
+    cid, r = runtime.create(bundle)
+    assert r.rc == 0, r
+    assert runtime.cmd("start", cid).rc == 0
+    out = os.path.join(workdir, "got")
+    bundle_out = "/got"
+    args = ["exec"] + (["--detach"] if detach else []) + [cid, "sh", "-c", "cat > %s" % bundle_out]
+    r = runtime.cmd(*args, input="piped-data\n")
+    assert r.rc == 0, r
+    got = bundle.rootfs_file(bundle_out)
+    assert wait_for(lambda: os.path.exists(got) and open(got).read() == "piped-data\n", 10), \
+        open(got).read() if os.path.exists(got) else "no file"
+    assert runtime.cmd("delete", "--force", cid).rc == 0

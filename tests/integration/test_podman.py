@@ -527,3 +527,22 @@ def test_volume_propagation(podman, mode):
         # a slave of a private host mount (this machine's /) is private, as
         # under runc; it must not be shared
         assert "shared:" not in optional, (mode, r.out)
+
+
+def test_exec_i_with_piped_stdin(podman):
+    """`podman exec -i` (conmon runs `exec --detach` with its pipes as
+    stdio): 100 kB piped in arrive whole, 20 times in a row."""
+    name = "pm-exec-i"
+    podman.ok("run", "-d", "--name", name, IMAGE, "sleep", "120")
+    try:
+        data = "".join("line %05d of the piped input\n" % i for i in range(3500))
+        assert len(data) > 100000
+        for i in range(20):
+            r = podman("exec", "-i", name, "sh", "-c", "cat | md5sum", input=data)
+            assert r.rc == 0, r
+            import hashlib
+            assert r.out.split()[0] == hashlib.md5(data.encode()).hexdigest(), (i, r)
+        r = podman("exec", "-i", name, "cat", input="hi\n")
+        assert r.rc == 0 and r.out == "hi\n", r
+    finally:
+        podman("rm", "-f", "-t", "0", name)
