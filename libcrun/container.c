@@ -209,6 +209,19 @@ run_runtime_create_hooks (void *arg, pid_t pid, libcrun_error_t *err)
   return 0;
 }
 
+/* Rootless and refused by the cgroup filesystem: then the container goes
+ * on without a cgroup (a debug line says so), and the error is dropped. */
+static bool
+rootless_cgroup_refused (libcrun_error_t *err)
+{
+  int e = (*err)->status;
+  if (geteuid () == 0 || (e != EACCES && e != EPERM && e != EROFS))
+    return false;
+  libcrun_debug ("rootless: no cgroup for the container: %s", (*err)->msg);
+  libcrun_error_release (err);
+  return true;
+}
+
 static void
 close_if_open (int *fd)
 {
@@ -357,9 +370,17 @@ libcrun_container_create (const struct libcrun_create_options *o,
       if (libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
                                  &cgroup, err)
           < 0)
-        goto out;
+        {
+          if (!rootless_cgroup_refused (err))
+            goto out;
+          /* As crun and runc: a rootless container goes without the
+           * cgroups its user may not create (cgroup v1, no delegation). */
+          free (st.cgroup_planned);
+          st.cgroup_planned = NULL;
+        }
       libcrun_test_crash_point ("create:cgroup");
-      st.cgroup_path = xstrdup (cgroup->path);
+      if (cgroup)
+        st.cgroup_path = xstrdup (cgroup->path);
       if (libcrun_state_write (dirfd, &st, err) < 0)
         goto out;
     }

@@ -82,12 +82,20 @@ libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err
   if (libcrun_validate_id (id, err) < 0)
     return -1;
   if (mkdir_p (root, 0700, err) < 0)
-    return libcrun_error_wrap (err, "create the state root");
+    {
+      if (geteuid () != 0)
+        return libcrun_error_wrap (err, "create the state root (not root: set XDG_RUNTIME_DIR or "
+                                        "give --root)");
+      return libcrun_error_wrap (err, "create the state root");
+    }
   dir = xasprintf ("%s/%s", root, id);
   if (mkdir (dir, 0700) < 0)
     {
       if (errno == EEXIST)
         return libcrun_make_error (err, 0, "container `%s` already exists", id);
+      if (errno == EACCES && geteuid () != 0)
+        return libcrun_make_error (
+            err, errno, "mkdir `%s` (not root: set XDG_RUNTIME_DIR or give --root)", dir);
       return libcrun_make_error (err, errno, "mkdir `%s`", dir);
     }
   fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -19,8 +19,11 @@
 
 extern char **environ;
 
+/* The default --root, compared by address to know whether one was given. */
+static const char default_root[] = LIBCRUN_DEFAULT_STATE_ROOT;
+
 struct crun_global_options crun_options = {
-  .root = LIBCRUN_DEFAULT_STATE_ROOT,
+  .root = default_root,
   .log_level = LIBCRUN_LOG_WARNING,
   .cgroup_manager = "cgroupfs",
 };
@@ -463,6 +466,21 @@ crun_protect_binary_for (const char *config_path, const char *process_file, char
     exit (crun_fail (&err));
 }
 
+/* As crun: a runtime that is not root keeps its state under
+ * $XDG_RUNTIME_DIR/crun unless --root says otherwise (rootless podman
+ * passes no --root).  Without XDG_RUNTIME_DIR the default stays /run/crun,
+ * and a failure there names the variable (libcrun_state_create_dir). */
+static void
+default_rootless_state_root (void)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  static char *root;
+  if (geteuid () == 0 || crun_options.root != default_root || xdg == NULL || xdg[0] == '\0')
+    return;
+  root = xasprintf ("%s/crun", xdg);
+  crun_options.root = root;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -471,6 +489,7 @@ main (int argc, char **argv)
   saved_argv = argv;
   protect_runtime_binary ();
   argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
+  default_rootless_state_root ();
 
   if (crun_options.log)
     {
