@@ -215,7 +215,7 @@ static bool
 rootless_cgroup_refused (libcrun_error_t *err)
 {
   int e = (*err)->status;
-  if (geteuid () == 0 || (e != EACCES && e != EPERM && e != EROFS))
+  if (!libcrun_is_rootless () || (e != EACCES && e != EPERM && e != EROFS))
     return false;
   libcrun_debug ("rootless: no cgroup for the container: %s", (*err)->msg);
   libcrun_error_release (err);

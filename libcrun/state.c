@@ -83,7 +83,7 @@ libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err
     return -1;
   if (mkdir_p (root, 0700, err) < 0)
     {
-      if (geteuid () != 0)
+      if (libcrun_is_rootless ())
         return libcrun_error_wrap (err, "create the state root (not root: set XDG_RUNTIME_DIR or "
                                         "give --root)");
       return libcrun_error_wrap (err, "create the state root");
@@ -93,7 +93,7 @@ libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err
     {
       if (errno == EEXIST)
         return libcrun_make_error (err, 0, "container `%s` already exists", id);
-      if (errno == EACCES && geteuid () != 0)
+      if (errno == EACCES && libcrun_is_rootless ())
         return libcrun_make_error (
             err, errno, "mkdir `%s` (not root: set XDG_RUNTIME_DIR or give --root)", dir);
       return libcrun_make_error (err, errno, "mkdir `%s`", dir);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -199,6 +200,25 @@ libcrun_test_crash_point (const char *point)
   const char *at = getenv ("LIBCRUN_TEST_CRASH_AT");
   if (at && strcmp (at, point) == 0)
     kill (getpid (), SIGKILL);
+}
+
+bool
+libcrun_is_rootless (void)
+{
+  cleanup_free char *map = NULL;
+  libcrun_error_t err = NULL;
+  unsigned long inside, outside, count;
+
+  if (geteuid () != 0)
+    return true;
+  if (read_all_file ("/proc/self/uid_map", &map, NULL, &err) < 0)
+    {
+      libcrun_error_release (&err);
+      return false;
+    }
+  /* The initial namespace maps 0 to 0 for all 4294967295 ids. */
+  return sscanf (map, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside != 0
+         || count != 4294967295UL;
 }
 
 void

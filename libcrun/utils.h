@@ -66,6 +66,11 @@ int write_all (int fd, const void *data, size_t len);
 /* write_all for sockets: never raises SIGPIPE (MSG_NOSIGNAL). */
 int send_all (int fd, const void *data, size_t len);
 int read_exact (int fd, void *data, size_t len);
+/* Is this process rootless: not root, or root only inside a user
+ * namespace that does not map the whole id range (rootless podman runs the
+ * runtime as uid 0 of its own user namespace)? */
+bool libcrun_is_rootless (void);
+
 /* Close and free a -1 terminated fd array (NULL is fine). */
 void close_fd_array (int *fds);
 

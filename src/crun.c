@@ -466,7 +466,7 @@ crun_protect_binary_for (const char *config_path, const char *process_file, char
     exit (crun_fail (&err));
 }
 
-/* As crun: a runtime that is not root keeps its state under
+/* As crun: a rootless runtime (libcrun_is_rootless) keeps its state under
  * $XDG_RUNTIME_DIR/crun unless --root says otherwise (rootless podman
  * passes no --root).  Without XDG_RUNTIME_DIR the default stays /run/crun,
  * and a failure there names the variable (libcrun_state_create_dir). */
@@ -475,7 +475,7 @@ default_rootless_state_root (void)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR");
   static char *root;
-  if (geteuid () == 0 || crun_options.root != default_root || xdg == NULL || xdg[0] == '\0')
+  if (crun_options.root != default_root || xdg == NULL || xdg[0] == '\0' || !libcrun_is_rootless ())
     return;
   root = xasprintf ("%s/crun", xdg);
   crun_options.root = root;
