@@ -148,6 +148,10 @@ def test_privileged_and_device(ctr):
 
 
 def test_rootfs_propagation_shared(ctr):
+    """The runtime spec: rootfsPropagation is the container root's.  (runc
+    1.1 leaves it private; we follow the spec, as crun does.)"""
+    if os.path.basename(CRUN).startswith("runc"):
+        pytest.skip("runc 1.1 leaves the root private")
     r = ctr.run("--rm", "--rootfs-propagation", "shared", IMAGE, "c-prop", "grep", " / / ",
                 "/proc/self/mountinfo")
     assert r.returncode == 0 and "shared:" in r.stdout, r
