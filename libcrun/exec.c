@@ -165,8 +165,11 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
     char **env = libcrun_env_with_home (c->proc->env, c->proc->user.uid);
     execve (exe, c->proc->args, env);
   }
-  dprintf (2, "exec `%s`: %s\n", exe, strerror (errno));
-  _exit (127);
+  {
+    int e = errno; /* 127 missing, 126 cannot be run: the shell's codes */
+    dprintf (2, "exec `%s`: %s\n", exe, strerror (e));
+    _exit (e == ENOENT ? 127 : 126);
+  }
 }
 
 /* The helper: join the namespaces, then create the process as a sibling

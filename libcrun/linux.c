@@ -216,8 +216,13 @@ find_executable (const struct oci_process *p, char **out, libcrun_error_t *err)
 
   if (strchr (name, '/'))
     {
+      struct stat st;
       if (access (name, X_OK) < 0)
         return libcrun_make_error (err, errno, "cannot execute `%s`", name);
+      /* A directory passes access(X_OK); execve would refuse it.  Say so
+       * now, as "permission denied" (podman's 126), not after start. */
+      if (stat (name, &st) == 0 && !S_ISREG (st.st_mode))
+        return libcrun_make_error (err, EACCES, "cannot execute `%s` (not a regular file)", name);
       *out = xstrdup (name);
       return 0;
     }
@@ -641,10 +646,14 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   (void)!write (start_fifo, "0", 1);
 
   execve (exe, o->config->process->args, env);
-  /* The program vanished between the check and now: say so on the
-   * container's own stderr, the only channel left. */
-  dprintf (2, "exec `%s`: %s\n", exe, strerror (errno));
-  _exit (127);
+  /* The program vanished or changed between the check and now: say so on
+   * the container's own stderr, the only channel left, with the shell's
+   * codes: 127 when it is missing, 126 when it cannot be run. */
+  {
+    int e = errno;
+    dprintf (2, "exec `%s`: %s\n", exe, strerror (e));
+    _exit (e == ENOENT ? 127 : 126);
+  }
 }
 
 /* ---- parent side ----------------------------------------------------- */

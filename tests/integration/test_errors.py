@@ -244,3 +244,14 @@ def test_exec_lsm_option_refused(runtime, bundle, opt, lsm):
     assert runtime.cmd("start", cid).rc == 0
     r = runtime.cmd("exec", opt, "x", cid, "true")
     assert r.rc == 1 and "option `%s` `x`: %s is not enabled" % (opt, lsm) in r.err, r
+
+
+def test_directory_as_program_is_permission_denied(runtime, bundle):
+    """process.args[0] naming a directory cannot be executed: the error says
+    "Permission denied" (crun 1.8.1: "Operation not permitted"; podman turns
+    either into 126) and nothing is left."""
+    bundle.set_args("/etc")
+    r = runtime.run(bundle)
+    assert r.rc != 0, r
+    assert "ermission denied" in r.err or "not permitted" in r.err, r
+    assert os.listdir(runtime.root) == [], os.listdir(runtime.root)

@@ -546,3 +546,101 @@ def test_exec_i_with_piped_stdin(podman):
         assert r.rc == 0 and r.out == "hi\n", r
     finally:
         podman("rm", "-f", "-t", "0", name)
+
+
+# ---------------------------------------------------------- the podman matrix
+
+
+def test_run_options_in_the_container(podman):
+    """--env, --workdir, --hostname, --user, --read-only, --tmpfs,
+    --shm-size, --ulimit, --sysctl and no-new-privileges, each read back
+    inside the container."""
+    script = ("echo env=$FOO; pwd; hostname; id -u; touch /ro 2>/dev/null || echo ro; "
+              "echo t > /scratch/t && echo tmpfs-ok; df -k /dev/shm | tail -1 | awk '{print $2}'; "
+              "ulimit -n; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+              "grep NoNewPrivs /proc/self/status | awk '{print $2}'")
+    r = podman("run", "--rm", "--env", "FOO=bar", "--workdir", "/tmp", "--hostname", "pm-host",
+               "--user", "1000", "--read-only", "--tmpfs", "/scratch:mode=1777", "--shm-size", "8m",
+               # both: an --ulimit replaces containers.conf's defaults, and
+               # podman's own nproc default is above this machine's limit
+               "--ulimit", "nofile=512:512", "--ulimit", "nproc=1024:1024", "--sysctl", "net.ipv4.ip_unprivileged_port_start=1024",
+               "--security-opt", "no-new-privileges", IMAGE, "sh", "-c", script)
+    assert r.rc == 0, r
+    assert r.out.split("\n")[:11] == ["env=bar", "/tmp", "pm-host", "1000", "ro", "tmpfs-ok", "8192",
+                                      "512", "1024", "1", ""][:11], r
+
+
+def test_pid_and_ipc_host(podman):
+    r = podman("run", "--rm", "--pid", "host", "--ipc", "host", IMAGE, "sh", "-c",
+               "readlink /proc/self/ns/ipc; ls /proc | grep -c '^[0-9]'")
+    assert r.rc == 0, r
+    ipc, nprocs = r.out.split("\n")[:2]
+    assert ipc == os.readlink("/proc/self/ns/ipc"), r
+    assert int(nprocs) > 5, r  # the host's processes are visible
+
+
+def test_init_and_exit_codes(podman):
+    if not os.path.exists("/usr/libexec/podman/catatonit"):
+        _apt_install("catatonit")
+    if os.path.exists("/usr/libexec/podman/catatonit"):
+        r = podman("run", "--rm", "--init", IMAGE, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
+        assert r.rc == 0 and "init" in r.out, r
+    else:
+        print("\nSKIP --init: catatonit cannot be installed", file=sys.stderr)
+    for code, cmd in ((42, ["sh", "-c", "exit 42"]), (127, ["/nonexistent"]), (126, ["/etc"]),
+                      (137, ["sh", "-c", "sh -c 'kill -9 $$'; exit $?"])):
+        r = podman("run", "--rm", IMAGE, *cmd)
+        assert r.rc == code, (code, r)
+
+
+def test_logs_restart_cp(podman):
+    name = "pm-logs"
+    podman.ok("run", "-d", "--name", name, IMAGE, "sh", "-c", "echo started; sleep 300")
+    try:
+        for _ in range(50):
+            if "started" in podman("logs", name).out:
+                break
+            time.sleep(0.1)
+        assert podman.ok("logs", name).out.count("started") == 1
+        src = os.path.join(podman.dir, "cp-in")
+        with open(src, "w") as f:
+            f.write("copied-in\n")
+        podman.ok("cp", src, "%s:/tmp/in" % name)
+        assert podman.ok("exec", name, "cat", "/tmp/in").out == "copied-in\n"
+        podman.ok("exec", name, "sh", "-c", "echo copied-out > /tmp/out")
+        dst = os.path.join(podman.dir, "cp-out")
+        podman.ok("cp", "%s:/tmp/out" % name, dst)
+        assert open(dst).read() == "copied-out\n"
+        podman.ok("restart", "-t", "1", name)
+        assert podman.inspect(name, "{{.State.Status}}") == "running"
+        for _ in range(50):
+            if podman("logs", name).out.count("started") == 2:
+                break
+            time.sleep(0.1)
+        assert podman.ok("logs", name).out.count("started") == 2
+    finally:
+        podman("rm", "-f", "-t", "0", name)
+
+
+def test_named_volume_and_cap_changes(podman):
+    podman.ok("volume", "create", "pm-vol")
+    try:
+        podman.ok("run", "--rm", "-v", "pm-vol:/data", IMAGE, "sh", "-c", "echo kept > /data/f")
+        r = podman.ok("run", "--rm", "-v", "pm-vol:/data", "--cap-drop", "ALL", "--cap-add", "NET_RAW",
+                      IMAGE, "sh", "-c", "cat /data/f; grep CapEff /proc/self/status")
+        lines = r.out.split("\n")
+        assert lines[0] == "kept", r
+        assert lines[1].split()[1] == "%016x" % (1 << 13), r  # CAP_NET_RAW only
+    finally:
+        podman("volume", "rm", "-f", "pm-vol")
+
+
+def test_failed_start_leaves_nothing(podman):
+    """A container whose process cannot start: podman reports it, and no
+    runtime state, cgroup or process is left."""
+    before = set(os.listdir("/run/crun")) if os.path.isdir("/run/crun") else set()
+    r = podman("run", "--rm", "--name", "pm-fail", IMAGE, "/no/such/program")
+    assert r.rc == 127, r
+    assert _names_gone(podman, "pm-fail")
+    after = set(os.listdir("/run/crun")) if os.path.isdir("/run/crun") else set()
+    assert after <= before, after - before
