@@ -644,3 +644,92 @@ def test_failed_start_leaves_nothing(podman):
     assert _names_gone(podman, "pm-fail")
     after = set(os.listdir("/run/crun")) if os.path.isdir("/run/crun") else set()
     assert after <= before, after - before
+
+
+def _on_pty(argv, env, script, rows=33, cols=111, timeout=60):
+    """Run argv on a new pty of rows x cols, type `script` (a list of
+    (text, wait-for-output[, seconds to wait first])), return (exit code,
+    output)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    out = b""
+    deadline = time.monotonic() + timeout
+
+    def read_until(marker):
+        nonlocal out
+        while marker.encode() not in out and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                out += chunk
+
+    for step in script:
+        text, wait = step[0], step[1]
+        if len(step) > 2:
+            time.sleep(step[2])  # let the typed command start
+        if text:
+            os.write(fd, text.encode())
+        if wait:
+            read_until(wait)
+    status = None
+    while status is None and time.monotonic() < deadline:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+            break
+        select.select([fd], [], [], 0.1)
+        try:
+            out += os.read(fd, 4096) if select.select([fd], [], [], 0)[0] else b""
+        except OSError:
+            pass
+    if status is None:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace").replace("\r", "")
+
+
+def test_run_it_and_exec_it_on_a_pty(podman):
+    """podman run -it / exec -it as a user types them: the size of the
+    user's terminal, typed input, Ctrl-C, and the exit code."""
+    argv = podman.base + ["run", "-it", "--rm", "--name", "pm-tty", IMAGE, "sh"]
+    code, out = _on_pty(argv, podman.env, [
+        (None, "# "), ("stty size; tty\n", "/dev/pts/"), ("sleep 100\n", "sleep 100"), ("\x03", "# ", 1.0),
+        ("exit 5\n", None)])
+    assert code == 5, (code, out)
+    assert "33 111" in out, out
+    podman.ok("run", "-d", "--name", "pm-tty2", IMAGE, "sleep", "300")
+    try:
+        argv = podman.base + ["exec", "-it", "pm-tty2", "sh"]
+        code, out = _on_pty(argv, podman.env, [(None, "# "), ("stty size\n", "21 77"), ("exit 6\n", None)],
+                            rows=21, cols=77)
+        assert code == 6 and "21 77" in out, (code, out)
+    finally:
+        podman("rm", "-f", "-t", "0", "pm-tty2")
+
+
+def test_kill_and_stats(podman):
+    podman.ok("run", "-d", "--name", "pm-kill", IMAGE, "sleep", "300")
+    try:
+        r = podman("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "pm-kill")
+        assert r.rc == 0 and r.out.split()[:2] == ["pm-kill", "1"], r
+        podman.ok("kill", "-s", "KILL", "pm-kill")
+        for _ in range(100):
+            if podman.inspect("pm-kill", "{{.State.Status}}") == "exited":
+                break
+            time.sleep(0.05)
+        assert podman.inspect("pm-kill", "{{.State.ExitCode}}") == "137"
+    finally:
+        podman("rm", "-f", "-t", "0", "pm-kill")
