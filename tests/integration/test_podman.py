@@ -733,3 +733,18 @@ def test_kill_and_stats(podman):
         assert podman.inspect("pm-kill", "{{.State.ExitCode}}") == "137"
     finally:
         podman("rm", "-f", "-t", "0", "pm-kill")
+
+
+@pytest.mark.parametrize("opt,mode", [(None, "2"), ("seccomp=unconfined", "0")])
+def test_podman_seccomp_default_and_unconfined(podman, opt, mode):
+    """podman's own default profile filters (Seccomp: 2) and unconfined
+    does not (0); the filter refuses what the profile denies."""
+    pre = ["--security-opt", opt] if opt else []
+    r = podman("run", "--rm", *pre, IMAGE, "sh", "-c",
+               "grep '^Seccomp:' /proc/self/status | awk '{print $2}'; "
+               "unshare -m true 2>/dev/null && echo unshare-ok || echo unshare-refused")
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    assert lines[0] == mode, r
+    # the default capability set lacks CAP_SYS_ADMIN either way
+    assert lines[1] == "unshare-refused", r
