@@ -341,8 +341,10 @@ crun_argp_parse (const struct argp *argp, int argc, char **argv, void *input)
 {
   struct argp a = *argp;
   char *doc;
-  /* Not freed: a command may keep pointers into it (exec's COMMAND). */
-  char **args = xmalloc ((size_t)(argc + 1) * sizeof (char *));
+  /* Kept for the life of the process (a command may keep pointers into
+   * it: exec's COMMAND), through a static so that it is not a leak. */
+  static char **args;
+  args = xmalloc ((size_t)(argc + 1) * sizeof (char *));
   int i;
 
   /* argp names the program after argv[0]: "crun", with the command put
