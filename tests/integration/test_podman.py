@@ -748,3 +748,27 @@ def test_podman_seccomp_default_and_unconfined(podman, opt, mode):
     assert lines[0] == mode, r
     # the default capability set lacks CAP_SYS_ADMIN either way
     assert lines[1] == "unshare-refused", r
+
+
+@pytest.mark.parametrize("autoreap", [None, "1"])
+def test_prestart_and_poststop_hooks_dir(podman, autoreap):
+    """--hooks-dir with a prestart and a poststop hook, with and without
+    run.oci.autoreap=1: each gets its state (created, stopped)."""
+    pre_out = os.path.join(podman.dir, "pre-%s.json" % autoreap)
+    post_out = os.path.join(podman.dir, "post-%s.json" % autoreap)
+    hooks = podman.hooks("save-state", OUT=pre_out)
+    post = podman.hooks("save-poststop", OUT=post_out)
+    shutil.copy(os.path.join(post, "save-poststop.json"), hooks)
+    ann = ["--annotation", "run.oci.autoreap=" + autoreap] if autoreap else []
+    r = podman("run", "--rm", *ann, IMAGE, "true", pre=("--hooks-dir", hooks))
+    assert r.rc == 0, r
+    with open(pre_out) as f:
+        pre_state = json.load(f)
+    for _ in range(100):  # podman's cleanup (delete) runs the poststop hook
+        if os.path.exists(post_out):
+            break
+        time.sleep(0.05)
+    with open(post_out) as f:
+        post_state = json.load(f)
+    assert pre_state["id"] == post_state["id"], (pre_state, post_state)
+    assert pre_state["status"] in ("creating", "created") and post_state["status"] == "stopped", post_state

@@ -6,6 +6,7 @@ in teardown, also when a test fails."""
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -145,6 +146,8 @@ def test_run_d_exec_stop(rpodman):
         assert r.stdout.split() == ["in-exec", "0"], r.stdout
         r = rpodman("exec", "-i", "rl-d", "cat", input="piped\n")
         assert r.returncode == 0 and r.stdout == "piped\n", r
+        r = rpodman.ok("exec", "-t", "rl-d", "tty")
+        assert re.fullmatch(r"/dev/pts/\d+", r.stdout.replace("\r", "").strip()), r.stdout
         rpodman.ok("stop", "-t", "2", "rl-d")
         state = rpodman.ok("inspect", "-f", "{{.State.Status}}", "rl-d").stdout.strip()
         assert state == "exited", state
@@ -161,13 +164,16 @@ def test_keep_id_volume_caps_and_exit_codes(rpodman):
     os.chown(vol, uid, uid)
     rpodman.ok("run", "-d", "--name", "rl-k", "--userns=keep-id", "-v", "%s:/v" % vol, IMAGE,
                "sleep", "300")
-    rpodman.ok("run", "-d", "--name", "rl-c", "--cap-drop", "ALL", IMAGE, "sleep", "300")
+    rpodman.ok("run", "-d", "--name", "rl-c", "--cap-drop", "ALL", "-v", "%s:/bound" % vol,
+               "--device", "/dev/fuse", IMAGE, "sleep", "300")
     try:
         r = rpodman.ok("exec", "rl-k", "sh", "-c", "id -u; echo written > /v/f")
         assert r.stdout.split("\n")[0] == str(uid), r.stdout
         assert os.stat(os.path.join(vol, "f")).st_uid == uid
         r = rpodman.ok("exec", "rl-c", "grep", "CapEff", "/proc/self/status")
         assert r.stdout.split()[1] == "0000000000000000", r.stdout
+        r = rpodman.ok("exec", "rl-c", "sh", "-c", "cat /bound/f; stat -c '%t:%T' /dev/fuse")
+        assert r.stdout.split("\n")[:2] == ["written", "a:e5"], r.stdout
         for code, cmd in ((42, ["sh", "-c", "exit 42"]), (127, ["/nonexistent"]),
                           (137, ["sh", "-c", "kill -9 $$"])):
             r = rpodman("exec", "rl-c", *cmd)
