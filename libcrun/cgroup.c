@@ -700,26 +700,6 @@ libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_erro
   return 0;
 }
 
-int
-libcrun_cgroup_unified_fd (const struct libcrun_cgroup *cg, libcrun_error_t *err)
-{
-  cleanup_hierarchies struct hierarchies h = { 0 };
-  const struct hierarchy *uh;
-  cleanup_free char *dir = NULL;
-  int fd;
-
-  if (read_hierarchies (&h, err) < 0)
-    return -1;
-  uh = find_unified (&h);
-  if (uh == NULL)
-    return -1;
-  dir = dir_of (uh, cg->path);
-  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return libcrun_make_error (err, errno, "open `%s`", dir);
-  return fd;
-}
-
 void
 libcrun_cgroup_free (struct libcrun_cgroup *cg)
 {
@@ -764,38 +744,54 @@ libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_
 }
 
 int
-libcrun_cgroup_open_v1_tasks (const struct libcrun_cgroup *cg, int **fds, libcrun_error_t *err)
+libcrun_cgroup_open_join (const struct libcrun_cgroup *cg, int *unified_fd, int **v1_tasks,
+                          libcrun_error_t *err)
 {
   cleanup_hierarchies struct hierarchies h = { 0 };
   size_t i, n = 0;
   int *v;
 
-  *fds = NULL;
+  *unified_fd = -1;
+  *v1_tasks = NULL;
   if (read_hierarchies (&h, err) < 0)
     return -1;
   v = xmalloc ((h.n + 1) * sizeof (int));
   for (i = 0; i < h.n; i++)
     {
-      cleanup_free char *file = NULL;
-      if (h.v[i].unified)
-        continue;
-      file = xasprintf ("%s%s/tasks", h.v[i].mnt, cg->path);
-      v[n] = open (file, O_WRONLY | O_CLOEXEC);
-      if (v[n] < 0)
+      cleanup_free char *file = h.v[i].unified ? dir_of (&h.v[i], cg->path)
+                                               : xasprintf ("%s%s/tasks", h.v[i].mnt, cg->path);
+      int fd = h.v[i].unified ? open (file, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                              : open (file, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
         {
           int e = errno;
-          while (n > 0)
-            close (v[--n]);
-          free (v);
+          v[n] = -1;
+          close_fd_array (v);
+          if (*unified_fd >= 0)
+            close (*unified_fd);
+          *unified_fd = -1;
           return libcrun_make_error (err, e, "open `%s`", file);
         }
-      n++;
+      if (h.v[i].unified)
+        *unified_fd = fd;
+      else
+        v[n++] = fd;
     }
   v[n] = -1;
   if (n == 0)
     free (v);
   else
-    *fds = v;
+    *v1_tasks = v;
+  return 0;
+}
+
+int
+libcrun_cgroup_join_v1 (const int *v1_tasks)
+{
+  size_t i;
+  for (i = 0; v1_tasks && v1_tasks[i] >= 0; i++)
+    if (write (v1_tasks[i], "0", 1) != 1)
+      return -errno;
   return 0;
 }
 

@@ -46,21 +46,25 @@ int libcrun_cgroup_create (const char *cgroups_path, const char *id, struct libc
 int libcrun_cgroup_planned_path (const char *cgroups_path, const char *id, char **out,
                                  libcrun_error_t *err);
 
-/* The v1 hierarchies' `tasks` files of the cgroup, opened for writing
- * (-1 terminated; NULL array on a pure v2 layout).  A single-threaded
- * process that writes "0" into them joins the cgroup without the global
- * lock that a write of a pid takes (cgroup_threadgroup_rwsem: an RCU grace
- * period, the longest step of a run on v1).  The opener's credentials are
- * the ones checked, so a process in a user namespace can do it too. */
-int libcrun_cgroup_open_v1_tasks (const struct libcrun_cgroup *cg, int **fds, libcrun_error_t *err);
+/* What a process needs to join the cgroup by itself, opened by the
+ * runtime: *unified_fd, an O_PATH fd of its directory in the cgroup2
+ * hierarchy for clone3(CLONE_INTO_CGROUP) (-1 without one), and *v1_tasks,
+ * the v1 hierarchies' `tasks` files opened for writing (-1 terminated; NULL
+ * on a pure v2 layout; close_fd_array frees it).  A single-threaded process
+ * that writes "0" into them (libcrun_cgroup_join_v1) joins without the
+ * global lock that a pid written by another process takes
+ * (cgroup_threadgroup_rwsem: an RCU grace period, the longest step of a run
+ * on v1).  The opener's credentials are the ones checked, so a process in a
+ * user namespace can do it too. */
+int libcrun_cgroup_open_join (const struct libcrun_cgroup *cg, int *unified_fd, int **v1_tasks,
+                              libcrun_error_t *err);
+
+/* In the joining process: write "0" into each v1 `tasks` file.  Only
+ * write(), so it may run between clone and exec; 0 or -errno. */
+int libcrun_cgroup_join_v1 (const int *v1_tasks);
 
 /* Rebuild a handle from a stored path (no filesystem change). */
 int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);
-
-/* An O_PATH fd of the container's directory in the cgroup2 hierarchy (v2
- * or hybrid), for clone3(CLONE_INTO_CGROUP); -1 with *err unset when the
- * host has no cgroup2 hierarchy. */
-int libcrun_cgroup_unified_fd (const struct libcrun_cgroup *cg, libcrun_error_t *err);
 
 /* Move pid into the cgroup in every hierarchy. */
 int libcrun_cgroup_enter (const struct libcrun_cgroup *cg, pid_t pid, libcrun_error_t *err);

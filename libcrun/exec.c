@@ -53,7 +53,7 @@ struct exec_ctx
    * runtime: the unified hierarchy's directory for CLONE_INTO_CGROUP (-1
    * without one) and the v1 `tasks` files the process writes "0" into, so
    * that no pid is written and no global cgroup lock taken (see
-   * libcrun_cgroup_open_v1_tasks). */
+   * libcrun_cgroup_open_join). */
   int cgroup_fd;
   int *cgroup_tasks;
 };
@@ -92,14 +92,14 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   cleanup_free char *exe = NULL;
   cleanup_close int master = -1, slave = -1;
   char msg;
-  int fd;
+  int fd, joined;
 
-  for (fd = 0; c->cgroup_tasks && c->cgroup_tasks[fd] >= 0; fd++)
-    if (write (c->cgroup_tasks[fd], "0", 1) != 1)
-      {
-        libcrun_make_error (&err, errno, "join the container's cgroup");
-        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-      }
+  joined = libcrun_cgroup_join_v1 (c->cgroup_tasks);
+  if (joined < 0)
+    {
+      libcrun_make_error (&err, -joined, "join the container's cgroup");
+      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+    }
   /* Wait until the runtime has placed us in the rest of the container's
    * cgroups (where we could not join by ourselves). */
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
@@ -255,10 +255,7 @@ open_exec_cgroup (const struct libcrun_exec_options *o, const struct libcrun_sta
   sub = o->cgroup ? xasprintf ("%s/%s", st->cgroup_path, o->cgroup) : NULL;
   if (libcrun_cgroup_load (sub ? sub : st->cgroup_path, cg, err) < 0)
     return -1;
-  *unified_fd = libcrun_cgroup_unified_fd (*cg, err);
-  if (*unified_fd < 0 && *err)
-    return -1;
-  return libcrun_cgroup_open_v1_tasks (*cg, tasks, err);
+  return libcrun_cgroup_open_join (*cg, unified_fd, tasks, err);
 }
 
 /* Build the process to run from the container's config and the options. */

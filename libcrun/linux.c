@@ -386,23 +386,19 @@ struct preopened
 };
 
 /* First thing in the init: join the v1 cgroups by writing "0" (this
- * thread) into their `tasks` files, which spares the global lock a pid
- * written by the runtime takes (see libcrun_cgroup_open_v1_tasks).  The
- * init is single-threaded, so its thread is the whole process. */
+ * thread; the init is single-threaded, so the whole process) into the
+ * `tasks` files the runtime opened (libcrun_cgroup_open_join). */
 static void
 join_v1_cgroups (const struct preopened *pre, int sync)
 {
-  size_t i;
-  for (i = 0; pre->cgroup_tasks && pre->cgroup_tasks[i] >= 0; i++)
+  int r = libcrun_cgroup_join_v1 (pre->cgroup_tasks);
+  if (r < 0)
     {
-      if (write (pre->cgroup_tasks[i], "0", 1) != 1)
-        {
-          libcrun_error_t err = NULL;
-          libcrun_make_error (&err, errno, "join the container's cgroup");
-          libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
-        }
-      close (pre->cgroup_tasks[i]);
+      libcrun_error_t err = NULL;
+      libcrun_make_error (&err, -r, "join the container's cgroup");
+      libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
     }
+  close_fd_array (pre->cgroup_tasks);
 }
 
 static int
@@ -946,6 +942,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   size_t i;
   long ret;
   bool new_userns = false, new_mntns = false, new_cgroupns = false, born_in_cgroup = false;
+  bool v1_joined;
 
   h->pid = 0;
   h->pidfd = -1;
@@ -1011,9 +1008,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
    * refuse the flag, get the pid written right after (cgroup_enter). */
   if (o->cgroup)
     {
-      cgroup_fd = libcrun_cgroup_unified_fd (o->cgroup, err);
-      if ((cgroup_fd < 0 && *err)
-          || libcrun_cgroup_open_v1_tasks (o->cgroup, &pre.cgroup_tasks, err) < 0)
+      if (libcrun_cgroup_open_join (o->cgroup, &cgroup_fd, &pre.cgroup_tasks, err) < 0)
         {
           libcrun_linux_restore_parent_namespaces (saved_ns);
           return -1;
@@ -1057,6 +1052,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   h->pid = (pid_t)ret;
   h->pidfd = pidfd;
   close (steal_fd (&child_end));
+  v1_joined = pre.cgroup_tasks != NULL;
   close_fd_array (pre.cgroup_tasks);
   libcrun_test_crash_point ("create:cloned");
 
@@ -1072,7 +1068,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
    * root is the cgroup the init is in when it unshares, so then it waits. */
   if (!new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
     goto fail;
-  if (place_init (o, h->pid, pre.cgroup_tasks != NULL, born_in_cgroup, err) < 0)
+  if (place_init (o, h->pid, v1_joined, born_in_cgroup, err) < 0)
     goto fail;
   if (new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
     goto fail;

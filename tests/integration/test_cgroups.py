@@ -2,7 +2,7 @@
 container's cgroup in every hierarchy of the host's layout (v1 controllers
 and, on a hybrid host, the unified one), with or without a user namespace
 (the init joins v1 hierarchies itself through files the runtime opened,
-see libcrun_cgroup_open_v1_tasks), and an exec'd process joins it too."""
+see libcrun_cgroup_open_join), and an exec'd process joins it too."""
 
 import os
 
