@@ -183,7 +183,7 @@ exec_helper_main (void *arg)
   int pidfd = -1;
   long pid;
   char hdr[1 + sizeof (int) + 1]; /* EXEC_PIDFD, pid, born in the unified cgroup */
-  char born;
+  bool born;
 
   close (c->runtime_fds[0]);
   close (c->runtime_fds[1]);
@@ -206,18 +206,10 @@ exec_helper_main (void *arg)
     }
 
   memset (&args, 0, sizeof (args));
-  args.flags = CLONE_PARENT | CLONE_PIDFD | (c->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.flags = CLONE_PARENT | CLONE_PIDFD;
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = 0; /* with CLONE_PARENT the kernel uses ours */
-  args.cgroup = c->cgroup_fd >= 0 ? (uint64_t)c->cgroup_fd : 0;
-  pid = sys_clone3 (&args, sizeof (args));
-  if (pid < 0 && c->cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
-    {
-      args.flags &= ~CLONE_INTO_CGROUP;
-      args.cgroup = 0;
-      pid = sys_clone3 (&args, sizeof (args));
-    }
-  born = pid > 0 && (args.flags & CLONE_INTO_CGROUP);
+  pid = sys_clone3_into_cgroup (&args, c->cgroup_fd, &born);
   if (pid < 0 && (errno == ENOSYS || errno == EPERM))
     pid = syscall (SYS_clone, CLONE_PARENT | CLONE_PIDFD, NULL, &pidfd, NULL, 0);
   if (pid < 0)

@@ -1004,8 +1004,9 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     }
 
   /* Where there is a cgroup2 hierarchy the init is born in its cgroup
-   * there (CLONE_INTO_CGROUP, 5.7+); the v1 hierarchies, and kernels that
-   * refuse the flag, get the pid written right after (cgroup_enter). */
+   * there (CLONE_INTO_CGROUP, 5.7+); it joins the v1 hierarchies itself
+   * (join_v1_cgroups); a kernel that refuses the flag gets the pid written
+   * right after (place_init). */
   if (o->cgroup)
     {
       if (libcrun_cgroup_open_join (o->cgroup, &cgroup_fd, &pre.cgroup_tasks, err) < 0)
@@ -1015,18 +1016,10 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
         }
     }
   memset (&args, 0, sizeof (args));
-  args.flags = ns_flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.flags = ns_flags | CLONE_PIDFD;
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
-  args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
-  ret = sys_clone3 (&args, sizeof (args));
-  if (ret < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
-    {
-      args.flags &= ~CLONE_INTO_CGROUP;
-      args.cgroup = 0;
-      ret = sys_clone3 (&args, sizeof (args));
-    }
-  born_in_cgroup = ret >= 0 && (args.flags & CLONE_INTO_CGROUP);
+  ret = sys_clone3_into_cgroup (&args, cgroup_fd, &born_in_cgroup);
   if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
     ret = fork ();
   if (ret != 0)

@@ -5,8 +5,10 @@
 #ifndef LIBCRUN_SYSCALLS_H
 #define LIBCRUN_SYSCALLS_H
 
+#include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -151,6 +153,29 @@ static inline long
 sys_clone3 (struct libcrun_clone_args *args, size_t size)
 {
   return syscall (__NR_clone3, args, size);
+}
+
+/* clone3 with the child born in the cgroup2 directory cgroup_fd
+ * (CLONE_INTO_CGROUP, 5.7+) when that is >= 0; a kernel that refuses the
+ * flag gets the clone without it, and *born says which happened. */
+static inline long
+sys_clone3_into_cgroup (struct libcrun_clone_args *args, int cgroup_fd, bool *born)
+{
+  long r;
+  if (cgroup_fd >= 0)
+    {
+      args->flags |= CLONE_INTO_CGROUP;
+      args->cgroup = (uint64_t)cgroup_fd;
+    }
+  r = sys_clone3 (args, sizeof (*args));
+  if (r < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
+    {
+      args->flags &= ~CLONE_INTO_CGROUP;
+      args->cgroup = 0;
+      r = sys_clone3 (args, sizeof (*args));
+    }
+  *born = r >= 0 && (args->flags & CLONE_INTO_CGROUP);
+  return r;
 }
 
 static inline int
