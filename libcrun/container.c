@@ -222,14 +222,6 @@ rootless_cgroup_refused (libcrun_error_t *err)
   return true;
 }
 
-static void
-close_if_open (int *fd)
-{
-  if (*fd >= 0)
-    close (*fd);
-  *fd = -1;
-}
-
 /* How `start` reaches the init: two fifos in the state directory (exec.fifo
  * releases it, start.fifo carries its startContainer report back), or, for
  * `run` (start_in_handle), two pipes whose runtime ends go to the handle.
@@ -415,8 +407,8 @@ libcrun_container_create (const struct libcrun_create_options *o,
   io.seccomp = prog.bpf ? &prog : NULL;
   ret = libcrun_linux_spawn_init (&io, &init, err);
   /* The init's ends of the pipes are the init's alone. */
-  close_if_open (&start_pipe[0]);
-  close_if_open (&report_pipe[1]);
+  cleanup_closep (&start_pipe[0]);
+  cleanup_closep (&report_pipe[1]);
   if (ret < 0)
     goto out;
   ret = -1;
@@ -495,8 +487,8 @@ out:
       if (init.terminal_master >= 0)
         close (init.terminal_master);
     }
-  close_if_open (&start_pipe[1]);
-  close_if_open (&report_pipe[0]);
+  cleanup_closep (&start_pipe[1]);
+  cleanup_closep (&report_pipe[0]);
   libcrun_cgroup_free (cgroup);
   libcrun_hook_options_close (&hooks);
   libcrun_seccomp_program_free (&prog);

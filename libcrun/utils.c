@@ -32,6 +32,7 @@ cleanup_closep (int *fd)
       close (*fd);
       errno = saved;
     }
+  *fd = -1; /* also called directly, to close early */
 }
 
 void

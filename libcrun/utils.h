@@ -13,7 +13,7 @@
 /* Cleanup attributes: the variable is released when it goes out of scope.
  * To hand ownership on, set the variable to NULL / -1 (see steal_pointer). */
 void cleanup_freep (void *p);
-void cleanup_closep (int *fd);
+void cleanup_closep (int *fd); /* closes and sets -1; also to close early */
 void cleanup_fclosep (FILE **f);
 void cleanup_strvp (char ***v);
 #define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
