@@ -267,6 +267,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   size_t config_len = 0;
   struct fd_holes holes = { 0, 0, NULL };
   int start_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
+  const char *cgroups_path = NULL; /* linux.cgroupsPath */
   bool state_created = false;
   int ret = -1;
 
@@ -285,6 +286,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
     return -1;
   if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
     goto out;
+  cgroups_path = config->linux_cfg ? config->linux_cfg->cgroups_path : NULL;
   /* crun's rule: a detached container's terminal has nobody to go to but
    * a console socket. */
   if (o->detach && config->process && config->process->terminal && o->console_socket == NULL)
@@ -314,9 +316,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
     }
 
   if (o->systemd_cgroup
-      && libcrun_systemd_unit_names (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
-                                     o->id, &systemd_slice, &systemd_unit, err)
-             < 0)
+      && libcrun_systemd_unit_names (cgroups_path, o->id, &systemd_slice, &systemd_unit, err) < 0)
     goto out;
 
   /* The order below is chosen so that a runtime killed at any instant
@@ -342,9 +342,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   st.external_descriptors = libcrun_external_descriptors ();
   fill_state_annotations (&st, config);
   if (!o->cgroups_disabled && !o->systemd_cgroup
-      && libcrun_cgroup_planned_path (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL,
-                                      o->id, &st.cgroup_planned, err)
-             < 0)
+      && libcrun_cgroup_planned_path (cgroups_path, o->id, &st.cgroup_planned, err) < 0)
     goto out;
   if (libcrun_state_write (dirfd, &st, err) < 0)
     goto out;
@@ -359,9 +357,7 @@ libcrun_container_create (const struct libcrun_create_options *o,
   libcrun_test_crash_point ("create:config");
   if (!o->cgroups_disabled && !o->systemd_cgroup)
     {
-      if (libcrun_cgroup_create (config->linux_cfg ? config->linux_cfg->cgroups_path : NULL, o->id,
-                                 &cgroup, err)
-          < 0)
+      if (libcrun_cgroup_create (cgroups_path, o->id, &cgroup, err) < 0)
         {
           if (!rootless_cgroup_refused (err))
             goto out;

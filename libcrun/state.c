@@ -73,6 +73,14 @@ libcrun_state_unlock (int dirfd)
     flock (dirfd, LOCK_UN);
 }
 
+/* Where a rootless runtime may not write the state root, what to do about
+ * it ("" for root). */
+static const char *
+rootless_hint (void)
+{
+  return libcrun_is_rootless () ? " (not root: set XDG_RUNTIME_DIR or give --root)" : "";
+}
+
 int
 libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err)
 {
@@ -82,21 +90,14 @@ libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err
   if (libcrun_validate_id (id, err) < 0)
     return -1;
   if (mkdir_p (root, 0700, err) < 0)
-    {
-      if (libcrun_is_rootless ())
-        return libcrun_error_wrap (err, "create the state root (not root: set XDG_RUNTIME_DIR or "
-                                        "give --root)");
-      return libcrun_error_wrap (err, "create the state root");
-    }
+    return libcrun_error_wrap (err, "create the state root%s", rootless_hint ());
   dir = xasprintf ("%s/%s", root, id);
   if (mkdir (dir, 0700) < 0)
     {
-      if (errno == EEXIST)
+      int e = errno;
+      if (e == EEXIST)
         return libcrun_make_error (err, 0, "container `%s` already exists", id);
-      if (errno == EACCES && libcrun_is_rootless ())
-        return libcrun_make_error (
-            err, errno, "mkdir `%s` (not root: set XDG_RUNTIME_DIR or give --root)", dir);
-      return libcrun_make_error (err, errno, "mkdir `%s`", dir);
+      return libcrun_make_error (err, e, "mkdir `%s`%s", dir, e == EACCES ? rootless_hint () : "");
     }
   fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)

@@ -186,8 +186,8 @@ static const struct argp_option global_options[] = {
     "cgroup manager: cgroupfs, systemd or disabled", 0 },
   { "systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, 0, "use the systemd cgroup manager", 0 },
   { "rootless", OPT_ROOTLESS, "VALUE", 0,
-    "true, false or auto: accepted as crun does; whether the runtime acts rootless follows "
-    "its effective uid",
+    "true, false or auto: accepted as crun does; whether the runtime acts rootless is "
+    "detected (not root, or root of a user namespace that does not map every id)",
     0 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };
