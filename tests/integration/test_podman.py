@@ -496,6 +496,38 @@ def test_device_from_podman(podman):
     assert r.out.split("\n")[0] == "a:e5 " + host_mode and "null-ok" in r.out, r
 
 
+def test_cpus_limit(podman):
+    """--cpus 0.5: the CFS quota is half of the period, in the cgroup the
+    container sees."""
+    r = podman("run", "--rm", "--cpus", "0.5", IMAGE, "sh", "-c",
+               "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null "
+               "|| cat /sys/fs/cgroup/cpu.max")
+    assert r.rc == 0, r
+    quota, period = r.out.split()[:2]
+    assert int(quota) * 2 == int(period), r
+
+
+@pytest.mark.parametrize("userns", [None, "0:100000:65536"])
+def test_device_null_and_fuse(podman, userns):
+    """--device /dev/null and /dev/fuse, also with --uidmap (a user
+    namespace, where the host's node is bound): the nodes are there with the
+    host's numbers and modes; /dev/null is writable, and /dev/fuse opens as
+    root without a user namespace (in one the host's root owner is unmapped,
+    and this host's node has mode 0600)."""
+    pre = ["--uidmap", userns, "--gidmap", userns] if userns else []
+    r = podman("run", "--rm", *pre, "--device", "/dev/null", "--device", "/dev/fuse", IMAGE, "sh", "-c",
+               "stat -c '%t:%T %a' /dev/null /dev/fuse; echo x > /dev/null && echo null-ok; "
+               "(exec 3</dev/fuse) 2>/dev/null && echo fuse-open; cat /proc/self/uid_map")
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    modes = ["%o" % (os.stat(p).st_mode & 0o7777) for p in ("/dev/null", "/dev/fuse")]
+    assert lines[:3] == ["1:3 " + modes[0], "a:e5 " + modes[1], "null-ok"], r
+    if userns:
+        assert lines[-2].split() == ["0", "100000", "65536"], r
+    else:
+        assert lines[3] == "fuse-open", r
+
+
 def test_privileged(podman):
     """--privileged: every capability, host devices, and a mount inside
     works."""
