@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1394,6 +1395,51 @@ parse_personality (struct parser *p, yajl_val obj, struct oci_linux *l)
   return 0;
 }
 
+/* Id mappings belong to a new user namespace.  Without one they are an
+ * error; a new user namespace given none gets crun's default: the
+ * container's root is the caller's uid and gid, a mapping of size 1 (the
+ * one mapping an unprivileged caller may always write). */
+static int
+check_user_namespace_mappings (struct parser *p, struct oci_linux *l)
+{
+  const struct oci_namespace *user = NULL;
+  size_t i, mark;
+  int ret = 0;
+
+  for (i = 0; i < l->n_namespaces; i++)
+    if (l->namespaces[i].type == CLONE_NEWUSER)
+      user = &l->namespaces[i];
+  if (user == NULL)
+    {
+      const char *key = l->n_uid_mappings ? "uidMappings" : l->n_gid_mappings ? "gidMappings" : NULL;
+      if (key == NULL)
+        return 0;
+      mark = path_enter_key (p, key);
+      ret = fail (p, "given, but linux.namespaces has no user namespace to apply them to");
+      path_leave (p, mark);
+      return ret;
+    }
+  if (user->path != NULL)
+    return 0;
+  if (l->n_uid_mappings == 0)
+    {
+      free (l->uid_mappings);
+      l->uid_mappings = xmalloc0 (sizeof (*l->uid_mappings));
+      l->uid_mappings->host_id = (uint32_t)geteuid ();
+      l->uid_mappings->size = 1;
+      l->n_uid_mappings = 1;
+    }
+  if (l->n_gid_mappings == 0)
+    {
+      free (l->gid_mappings);
+      l->gid_mappings = xmalloc0 (sizeof (*l->gid_mappings));
+      l->gid_mappings->host_id = (uint32_t)getegid ();
+      l->gid_mappings->size = 1;
+      l->n_gid_mappings = 1;
+    }
+  return 0;
+}
+
 static int
 parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
 {
@@ -1406,6 +1452,8 @@ parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
     ret = parse_id_mappings (p, lx, "uidMappings", &l->uid_mappings, &l->n_uid_mappings);
   if (ret == 0)
     ret = parse_id_mappings (p, lx, "gidMappings", &l->gid_mappings, &l->n_gid_mappings);
+  if (ret == 0)
+    ret = check_user_namespace_mappings (p, l);
   if (ret == 0)
     ret = parse_devices (p, lx, l);
   if (ret == 0)

@@ -888,6 +888,29 @@ host_fallback_for (const char *type)
   return NULL;
 }
 
+/* `data` without its "KEY..." items ("gid=5" for key "gid="), in place. */
+static void
+drop_data_option (char *data, const char *key)
+{
+  char *r = data, *w = data;
+  size_t klen = strlen (key);
+
+  while (*r)
+    {
+      char *end = strchrnul (r, ',');
+      size_t len = (size_t)(end - r);
+      if (strncmp (r, key, klen) != 0)
+        {
+          if (w != data)
+            *w++ = ',';
+          memmove (w, r, len);
+          w += len;
+        }
+      r = *end ? end + 1 : end;
+    }
+  *w = '\0';
+}
+
 static int
 mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error_t *err)
 {
@@ -961,6 +984,19 @@ mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error
 
   ret = mount (m->source ? m->source : type, target_of (ctx, fd, m->destination, &t), type,
                mf.flags, data);
+  if (ret < 0 && errno == EINVAL && o->userns && strcmp (type, "devpts") == 0 && data
+      && strstr (data, "gid="))
+    {
+      /* devpts refuses a gid= the user namespace does not map (a default
+       * mapping of root alone has no group 5): the ptys keep the gid of
+       * their opener, as crun does it. */
+      libcrun_debug ("mount `%s`: devpts refused `%s` in this user namespace, mounting "
+                     "without its gid option",
+                     m->destination, data);
+      drop_data_option (data, "gid=");
+      ret = mount (m->source ? m->source : type, target_of (ctx, fd, m->destination, &t), type,
+                   mf.flags, data);
+    }
   if (ret < 0 && errno == EPERM && o->userns && host_fallback_for (type))
     {
       /* e.g. sysfs in a user namespace without its own network namespace
