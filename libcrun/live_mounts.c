@@ -117,7 +117,7 @@ add_one (const struct change *c, size_t i, libcrun_error_t *err)
     }
   ret = 0;
 out:
-  free (mf.data);
+  libcrun_mount_flags_release (&mf);
   return ret;
 }
 
@@ -171,7 +171,7 @@ open_sources (const struct oci_config *mounts, const char *bundle, int *trees, b
       trees[i] = -1;
       if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
         return libcrun_error_wrap (err, "`mounts[%zu]`", i);
-      free (mf.data);
+      libcrun_mount_flags_release (&mf);
       if (!(mf.flags & MS_BIND))
         continue;
       if (m->source == NULL)

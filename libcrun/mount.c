@@ -13,6 +13,7 @@
 #endif
 
 #include "mount.h"
+#include "copy_tree.h"
 #include "log.h"
 #include "syscalls.h"
 #include "utils.h"
@@ -52,6 +53,13 @@ enum opt_kind
   OPT_SET,   /* turn `flag` on, and `excl` off */
   OPT_CLEAR, /* turn `flag` off, remember it was asked for */
   OPT_PROP,  /* propagation: replaces any earlier propagation option */
+  OPT_REC,   /* recursive attribute (mount_setattr AT_RECURSIVE): `flag` set, `excl` cleared */
+  OPT_SB_REC, /* an r-prefixed superblock flag: no per-mount attribute exists for it */
+  OPT_TMPCOPYUP,
+  OPT_NOTMPCOPYUP,
+  OPT_COPY_SYMLINK,
+  OPT_SRC_NOFOLLOW,
+  OPT_DEST_NOFOLLOW,
   OPT_IGNORE,
 };
 
@@ -107,9 +115,41 @@ static const struct opt_def opt_table[] = {
   { "rslave", OPT_PROP, MS_SLAVE | MS_REC, 0 },
   { "unbindable", OPT_PROP, MS_UNBINDABLE, 0 },
   { "runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC, 0 },
-  /* Podman's copy-up of the image contents into a tmpfs: not implemented,
-   * and it must not reach the kernel as data. */
-  { "tmpcopyup", OPT_IGNORE, 0, 0 },
+  /* crun's r$FLAG options: the attribute on the mount and every mount
+   * below it.  The atime modes clear the whole atime field first. */
+  { "rro", OPT_REC, LIBCRUN_MOUNT_ATTR_RDONLY, 0 },
+  { "rrw", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_RDONLY },
+  { "rnosuid", OPT_REC, LIBCRUN_MOUNT_ATTR_NOSUID, 0 },
+  { "rsuid", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_NOSUID },
+  { "rnodev", OPT_REC, LIBCRUN_MOUNT_ATTR_NODEV, 0 },
+  { "rdev", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_NODEV },
+  { "rnoexec", OPT_REC, LIBCRUN_MOUNT_ATTR_NOEXEC, 0 },
+  { "rexec", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", OPT_REC, LIBCRUN_MOUNT_ATTR_NODIRATIME, 0 },
+  { "rdiratime", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_NODIRATIME },
+  { "rnoatime", OPT_REC, LIBCRUN_MOUNT_ATTR_NOATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "ratime", OPT_REC, LIBCRUN_MOUNT_ATTR_RELATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "rrelatime", OPT_REC, LIBCRUN_MOUNT_ATTR_RELATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "rnorelatime", OPT_REC, LIBCRUN_MOUNT_ATTR_STRICTATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "rstrictatime", OPT_REC, LIBCRUN_MOUNT_ATTR_STRICTATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "rnostrictatime", OPT_REC, LIBCRUN_MOUNT_ATTR_RELATIME, LIBCRUN_MOUNT_ATTR__ATIME },
+  { "rnosymfollow", OPT_REC, LIBCRUN_MOUNT_ATTR_NOSYMFOLLOW, 0 },
+  { "rsymfollow", OPT_REC, 0, LIBCRUN_MOUNT_ATTR_NOSYMFOLLOW },
+  /* crun's man page lists these too, but sync, dirsync and mand belong
+   * to the file system, not to a mount: refused rather than ignored. */
+  { "rsync", OPT_SB_REC, 0, 0 },
+  { "rasync", OPT_SB_REC, 0, 0 },
+  { "rdirsync", OPT_SB_REC, 0, 0 },
+  { "rmand", OPT_SB_REC, 0, 0 },
+  { "rnomand", OPT_SB_REC, 0, 0 },
+  /* Podman's copy-up of what a tmpfs covers into it. */
+  { "tmpcopyup", OPT_TMPCOPYUP, 0, 0 },
+  { "notmpcopyup", OPT_NOTMPCOPYUP, 0, 0 },
+  /* A symlink source becomes the same symlink at the destination. */
+  { "copy-symlink", OPT_COPY_SYMLINK, 0, 0 },
+  /* Bind the source symlink itself / mount on the destination symlink. */
+  { "src-nofollow", OPT_SRC_NOFOLLOW, 0, 0 },
+  { "dest-nofollow", OPT_DEST_NOFOLLOW, 0, 0 },
 };
 
 static const struct opt_def *
@@ -122,6 +162,39 @@ find_option (const char *name)
   return NULL;
 }
 
+void
+libcrun_mount_flags_release (struct libcrun_mount_flags *mf)
+{
+  free (mf->data);
+  mf->data = NULL;
+  free (mf->idmap);
+  mf->idmap = NULL;
+}
+
+/* "idmap", "ridmap", "idmap=uids=...;gids=..." (crun's forms): whether
+ * `opt` was one, recorded in `out`. */
+static bool
+parse_idmap_option (const char *opt, struct libcrun_mount_flags *out)
+{
+  const char *rest;
+
+  if (strncmp (opt, "ridmap", 6) == 0)
+    {
+      out->idmap_recursive = true;
+      rest = opt + 6;
+    }
+  else if (strncmp (opt, "idmap", 5) == 0)
+    rest = opt + 5;
+  else
+    return false;
+  if (*rest != '\0' && *rest != '=')
+    return false;
+  out->has_idmap = true;
+  free (out->idmap);
+  out->idmap = *rest == '=' ? xstrdup (rest + 1) : NULL;
+  return true;
+}
+
 int
 libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,
                              libcrun_error_t *err)
@@ -129,7 +202,6 @@ libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *o
   size_t i, data_len = 0;
   char *data = NULL;
 
-  (void)err; /* nothing can fail today; the signature leaves room for it */
   memset (out, 0, sizeof (*out));
   for (i = 0; options && options[i]; i++)
     {
@@ -137,6 +209,8 @@ libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *o
       const struct opt_def *def;
 
       if (opt[0] == '\0')
+        continue;
+      if (parse_idmap_option (opt, out))
         continue;
       def = find_option (opt);
       if (def == NULL)
@@ -163,6 +237,35 @@ libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *o
           break;
         case OPT_PROP:
           out->propagation = def->flag;
+          break;
+        case OPT_REC:
+          out->rec_attr_set = (out->rec_attr_set & ~(def->excl | def->flag)) | def->flag;
+          out->rec_attr_clr = (out->rec_attr_clr & ~def->flag) | def->excl;
+          break;
+        case OPT_SB_REC:
+          free (data);
+          free (out->idmap);
+          out->idmap = NULL;
+          if (err == NULL)
+            return -1;
+          return libcrun_make_error (err, EINVAL,
+                                     "mount option `%s`: %s is a file-system flag, it cannot be "
+                                     "set per mount or recursively",
+                                     opt, opt + 1);
+        case OPT_TMPCOPYUP:
+          out->tmpcopyup = true;
+          break;
+        case OPT_NOTMPCOPYUP:
+          out->tmpcopyup = false;
+          break;
+        case OPT_COPY_SYMLINK:
+          out->copy_symlink = true;
+          break;
+        case OPT_SRC_NOFOLLOW:
+          out->src_nofollow = true;
+          break;
+        case OPT_DEST_NOFOLLOW:
+          out->dest_nofollow = true;
           break;
         case OPT_IGNORE:
           break;
@@ -576,9 +679,10 @@ read_mountinfo (struct mountinfo_entry **out, size_t *n_out, libcrun_error_t *er
  * descriptor still points at the covered directory, and remounts and
  * propagation changes must reach the new mount on top. */
 static int
-reopen_dest (const struct mount_ctx *ctx, const char *dest, int *fd, libcrun_error_t *err)
+reopen_dest (const struct mount_ctx *ctx, const char *dest, bool nofollow, int *fd,
+             libcrun_error_t *err)
 {
-  int nfd = open_in_root (ctx->rootfd, dest, O_PATH);
+  int nfd = open_in_root (ctx->rootfd, dest, O_PATH | (nofollow ? O_NOFOLLOW : 0));
   if (nfd < 0)
     return libcrun_make_error (err, errno, "reopen `%s` after mounting", dest);
   if (*fd >= 0)
@@ -587,15 +691,43 @@ reopen_dest (const struct mount_ctx *ctx, const char *dest, int *fd, libcrun_err
   return 0;
 }
 
-/* After the first mount call: the read-only & co. pass of bind mounts and
- * the separate propagation call. */
+/* The r$FLAG options on the mount `fd` and all below it.  In a user
+ * namespace the kernel refuses (EPERM) to clear the flags it locked on
+ * mounts that came from the host, or to change their atime mode: what can
+ * be set is set, and the locked flags stay, as with the plain options. */
+static int
+set_recursive_attributes (const struct mount_ctx *ctx, int fd, const struct libcrun_mount_flags *mf,
+                          libcrun_error_t *err)
+{
+  struct libcrun_mount_attr a = { .attr_set = mf->rec_attr_set, .attr_clr = mf->rec_attr_clr };
+
+  if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) == 0)
+    return 0;
+  if (errno == EPERM && ctx->o->userns)
+    {
+      libcrun_debug ("recursive mount attributes: the kernel keeps the flags it locked in this "
+                     "user namespace; setting only the others");
+      a.attr_set &= ~(uint64_t)LIBCRUN_MOUNT_ATTR__ATIME;
+      a.attr_clr = 0;
+      if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) == 0)
+        return 0;
+    }
+  if (errno == ENOSYS)
+    return libcrun_make_error (err, errno, "recursive (r*) options need mount_setattr (Linux 5.12)");
+  return libcrun_make_error (err, errno, "set the recursive (r*) attributes");
+}
+
+/* After the first mount call: the read-only & co. pass of bind mounts, the
+ * recursive attributes and the separate propagation call. */
 static int
 finish_mount (const struct mount_ctx *ctx, const char *dest, bool bind,
               const struct libcrun_mount_flags *mf, libcrun_error_t *err)
 {
   cleanup_close int fd = -1;
 
-  if (reopen_dest (ctx, dest, &fd, err) < 0)
+  /* A symlink bound there (src-nofollow) or below it (dest-nofollow) is
+   * the mount itself: not followed. */
+  if (reopen_dest (ctx, dest, mf->dest_nofollow || mf->src_nofollow, &fd, err) < 0)
     return -1;
   /* MS_BIND ignores every other flag on the first call: apply them now. */
   if (bind && ((mf->flags & ~(MS_BIND | MS_REC | PROPAGATION_FLAGS)) || mf->clear_flags))
@@ -603,6 +735,8 @@ finish_mount (const struct mount_ctx *ctx, const char *dest, bool bind,
       if (remount_bind (ctx, fd, dest, mf->flags, mf->clear_flags) < 0)
         return libcrun_make_error (err, errno, "remount bind");
     }
+  if ((mf->rec_attr_set || mf->rec_attr_clr) && set_recursive_attributes (ctx, fd, mf, err) < 0)
+    return -1;
   if (mf->propagation && set_propagation (ctx, fd, dest, mf->propagation) < 0)
     return libcrun_make_error (err, errno, "set propagation");
   return 0;
@@ -710,7 +844,7 @@ mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcru
           if (do_bind (ctx, "/sys/fs/cgroup", fd, dest, true) < 0)
             return libcrun_make_error (err, errno, "bind /sys/fs/cgroup");
         }
-      if (reopen_dest (ctx, dest, &fd, err) < 0)
+      if (reopen_dest (ctx, dest, false, &fd, err) < 0)
         return -1;
       if (ro && remount_bind (ctx, fd, dest, base | MS_RDONLY, 0) < 0)
         return libcrun_make_error (err, errno, "remount cgroup2 read-only");
@@ -722,7 +856,7 @@ mount_cgroup (const struct mount_ctx *ctx, const char *dest, const struct libcru
              base | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
       < 0)
     return libcrun_make_error (err, errno, "mount tmpfs for the cgroup hierarchies");
-  if (reopen_dest (ctx, dest, &fd, err) < 0)
+  if (reopen_dest (ctx, dest, false, &fd, err) < 0)
     return -1;
   /* A real directory descriptor of our own fresh tmpfs: names created in
    * it cannot be symlinks planted by the rootfs. */
@@ -911,79 +1045,143 @@ drop_data_option (char *data, const char *key)
   *w = '\0';
 }
 
+/* copy-symlink: the source is a symlink; the destination becomes the same
+ * symlink (replacing an empty file or a symlink already there). */
 static int
-mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error_t *err)
+copy_symlink_to (const struct mount_ctx *ctx, const char *source, const char *dest,
+                 libcrun_error_t *err)
+{
+  cleanup_close int dirfd = -1;
+  cleanup_free char *name = NULL;
+  char target[PATH_MAX];
+  ssize_t n = readlink (source, target, sizeof (target) - 1);
+
+  if (n < 0)
+    return libcrun_make_error (err, errno, "read the symlink `%s`", source);
+  target[n] = '\0';
+  if (resolve_parent_in_root (ctx->rootfd, dest, &dirfd, &name, err) < 0)
+    return -1;
+  if (symlinkat (target, dirfd, name) == 0)
+    return 0;
+  if (errno == EEXIST && unlinkat (dirfd, name, 0) == 0 && symlinkat (target, dirfd, name) == 0)
+    return 0;
+  return libcrun_make_error (err, errno, "create the symlink `%s` -> `%s`", dest, target);
+}
+
+/* The destination of a bind, created as a directory or a file like its
+ * source; with dest-nofollow a symlink there is the mount point itself. */
+static int
+bind_destination (const struct mount_ctx *ctx, const struct oci_mount *m, bool dir,
+                  bool nofollow, int *fd, libcrun_error_t *err)
+{
+  cleanup_close int dirfd = -1;
+  cleanup_free char *name = NULL;
+
+  if (!nofollow)
+    return resolve_in_root (ctx->rootfd, m->destination, dir ? CREATE_DIR : CREATE_FILE,
+                            dir ? 0755 : 0644, fd, err);
+  if (resolve_parent_in_root (ctx->rootfd, m->destination, &dirfd, &name, err) < 0)
+    return -1;
+  *fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (*fd < 0 && errno == ENOENT)
+    {
+      if (dir ? mkdirat (dirfd, name, 0755) < 0
+              : mknodat (dirfd, name, S_IFREG | 0644, 0) < 0 && errno != EEXIST)
+        return libcrun_make_error (err, errno, "create `%s`", m->destination);
+      *fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (*fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", m->destination);
+  return 0;
+}
+
+static int
+bind_one (const struct mount_ctx *ctx, const struct oci_mount *m, struct libcrun_mount_flags *mf,
+          libcrun_error_t *err)
 {
   const struct libcrun_rootfs_options *o = ctx->o;
-  struct libcrun_mount_flags mf;
-  cleanup_free char *data = NULL;
+  bool nofollow_src = mf->src_nofollow || mf->copy_symlink;
   cleanup_free char *source = NULL;
-  cleanup_close int fd = -1;
+  cleanup_free char *srcpath = NULL;
+  cleanup_close int fd = -1, srcfd = -1;
+  struct stat st;
+
+  if (m->source == NULL || m->source[0] == '\0')
+    return libcrun_make_error (err, EINVAL, "no source");
+  /* A bind takes no file-system data: an unknown word is a mistake (or an
+   * option of a newer runtime), never something to pass on or ignore. */
+  if (mf->data)
+    return libcrun_make_error (err, EINVAL, "unknown mount option(s) `%s`", mf->data);
+  source = m->source[0] == '/' ? xstrdup (m->source) : join_path (o->bundle, m->source);
+  if ((nofollow_src ? lstat (source, &st) : stat (source, &st)) < 0)
+    return libcrun_make_error (err, errno, "stat the source");
+  if (mf->copy_symlink && S_ISLNK (st.st_mode))
+    return copy_symlink_to (ctx, source, m->destination, err);
+  if (mf->src_nofollow)
+    {
+      /* The symlink itself, through an O_PATH descriptor of it. */
+      srcfd = open (source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (srcfd < 0)
+        return libcrun_make_error (err, errno, "open the source");
+      srcpath = xasprintf ("/proc/self/fd/%d", srcfd);
+    }
+  if (bind_destination (ctx, m, S_ISDIR (st.st_mode), mf->dest_nofollow, &fd, err) < 0)
+    return -1;
+  if (do_bind (ctx, srcpath ? srcpath : source, fd, m->destination, (mf->flags & MS_REC) != 0) < 0)
+    return libcrun_make_error (err, errno, "bind");
+  return finish_mount (ctx, m->destination, true, mf, err);
+}
+
+/* A tmpfs with tmpcopyup: what it covers is copied into it. */
+static int
+copy_up (const struct mount_ctx *ctx, int covered, const char *dest, libcrun_error_t *err)
+{
+  cleanup_close int top = open_in_root (ctx->rootfd, dest, O_RDONLY | O_DIRECTORY);
+
+  if (top < 0)
+    return libcrun_make_error (err, errno, "open `%s` after mounting", dest);
+  return libcrun_copy_tree (covered, top, dest, err);
+}
+
+static int
+other_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
+                 struct libcrun_mount_flags *mf, libcrun_error_t *err)
+{
+  const struct libcrun_rootfs_options *o = ctx->o;
+  cleanup_close int fd = -1, covered = -1;
   struct fd_target t;
   const char *type = m->type;
-  bool bind;
+  char *data = mf->data;
+  bool bind = false;
   int ret;
 
-  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
-    return -1;
-  data = mf.data;
-  mf.data = NULL;
-
-  bind = is_bind_mount (m, &mf);
-  if (bind && !(mf.flags & MS_BIND))
-    /* type "bind" without a bind option: recursive, as crun does, so
-     * that nothing mounted below the source is uncovered. */
-    mf.flags |= MS_BIND | MS_REC;
-
-  if (bind)
-    {
-      struct stat st;
-
-      if (m->source == NULL || m->source[0] == '\0')
-        return libcrun_make_error (err, EINVAL, "mount `%s` (type bind): no source",
-                                   m->destination);
-      source = m->source[0] == '/' ? xstrdup (m->source) : join_path (o->bundle, m->source);
-      if (stat (source, &st) < 0)
-        return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type bind)",
-                                   m->destination, m->source);
-      if (resolve_in_root (ctx->rootfd, m->destination,
-                           S_ISDIR (st.st_mode) ? CREATE_DIR : CREATE_FILE,
-                           S_ISDIR (st.st_mode) ? 0755 : 0644, &fd, err)
-          < 0)
-        return libcrun_error_wrap (err, "mount `%s` (source `%s`, type bind)", m->destination,
-                                   m->source);
-      if (do_bind (ctx, source, fd, m->destination, (mf.flags & MS_REC) != 0) < 0)
-        return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type bind)",
-                                   m->destination, m->source);
-      if (finish_mount (ctx, m->destination, true, &mf, err) < 0)
-        return libcrun_error_wrap (err, "mount `%s` (source `%s`, type bind)", m->destination,
-                                   m->source);
-      return 0;
-    }
-
   if (type == NULL || type[0] == '\0')
-    return libcrun_make_error (err, EINVAL, "mount `%s`: no type given", m->destination);
-
+    return libcrun_make_error (err, EINVAL, "no type given");
   if (strcmp (type, "cgroup") == 0)
     {
-      if (mount_cgroup (ctx, m->destination, &mf, err) < 0)
-        return libcrun_error_wrap (err, "mount `%s` (type cgroup)", m->destination);
-      if (mf.propagation)
-        {
-          if (reopen_dest (ctx, m->destination, &fd, err) < 0
-              || (set_propagation (ctx, fd, m->destination, mf.propagation) < 0
-                  && libcrun_make_error (err, errno, "set propagation") < 0))
-            return libcrun_error_wrap (err, "mount `%s` (type cgroup)", m->destination);
-        }
+      if (mount_cgroup (ctx, m->destination, mf, err) < 0)
+        return -1;
+      if (mf->propagation
+          && (reopen_dest (ctx, m->destination, false, &fd, err) < 0
+              || (set_propagation (ctx, fd, m->destination, mf->propagation) < 0
+                  && libcrun_make_error (err, errno, "set propagation") < 0)))
+        return -1;
       return 0;
     }
+  if (mf->tmpcopyup && strcmp (type, "tmpfs") != 0)
+    return libcrun_make_error (err, EINVAL, "tmpcopyup applies to tmpfs mounts only");
 
   if (resolve_in_root (ctx->rootfd, m->destination, CREATE_DIR, 0755, &fd, err) < 0)
-    return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
-                               m->source ? m->source : "", type);
+    return -1;
+  if (mf->tmpcopyup)
+    {
+      covered = open_in_root (ctx->rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+      if (covered < 0)
+        return libcrun_make_error (err, errno, "open `%s` (tmpcopyup)", m->destination);
+    }
 
   ret = mount (m->source ? m->source : type, target_of (ctx, fd, m->destination, &t), type,
-               mf.flags, data);
+               mf->flags, data);
   if (ret < 0 && errno == EINVAL && o->userns && strcmp (type, "devpts") == 0 && data
       && strstr (data, "gid="))
     {
@@ -995,7 +1193,7 @@ mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error
                      m->destination, data);
       drop_data_option (data, "gid=");
       ret = mount (m->source ? m->source : type, target_of (ctx, fd, m->destination, &t), type,
-                   mf.flags, data);
+                   mf->flags, data);
     }
   if (ret < 0 && errno == EPERM && o->userns && host_fallback_for (type))
     {
@@ -1009,11 +1207,31 @@ mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error
         bind = true;
     }
   if (ret < 0)
-    return libcrun_make_error (err, errno, "mount `%s` (source `%s`, type %s)", m->destination,
-                               m->source ? m->source : "", type);
-  if (finish_mount (ctx, m->destination, bind, &mf, err) < 0)
+    return libcrun_make_error (err, errno, "mount");
+  if (covered >= 0 && copy_up (ctx, covered, m->destination, err) < 0)
+    return -1;
+  return finish_mount (ctx, m->destination, bind, mf, err);
+}
+
+static int
+mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error_t *err)
+{
+  struct libcrun_mount_flags mf;
+  bool bind;
+  int ret;
+
+  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
+    return libcrun_error_wrap (err, "mount `%s`", m->destination);
+  bind = is_bind_mount (m, &mf);
+  if (bind && !(mf.flags & MS_BIND))
+    /* type "bind" without a bind option: recursive, as crun does, so
+     * that nothing mounted below the source is uncovered. */
+    mf.flags |= MS_BIND | MS_REC;
+  ret = bind ? bind_one (ctx, m, &mf, err) : other_mount_one (ctx, m, &mf, err);
+  libcrun_mount_flags_release (&mf);
+  if (ret < 0)
     return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
-                               m->source ? m->source : "", type);
+                               m->source ? m->source : "", bind ? "bind" : m->type ? m->type : "");
   return 0;
 }
 
@@ -1202,7 +1420,7 @@ rootfs_propagation (const struct oci_config *c, libcrun_error_t *err, int *ret)
       *ret = -1;
       return 0;
     }
-  free (mf.data);
+  libcrun_mount_flags_release (&mf);
   if (mf.propagation == 0)
     {
       *ret = libcrun_make_error (err, EINVAL, "invalid rootfsPropagation `%s`",
@@ -1262,7 +1480,7 @@ dev_is_bind_mounted (const struct oci_config *c)
         continue;
       if (libcrun_parse_mount_options (c->mounts[i].options, &mf, NULL) < 0)
         continue;
-      free (mf.data);
+      libcrun_mount_flags_release (&mf);
       bind = is_bind_mount (&c->mounts[i], &mf); /* the last one wins */
     }
   return bind;
@@ -1511,7 +1729,7 @@ readonly_path (const struct mount_ctx *ctx, const char *path, libcrun_error_t *e
   /* A bind on itself makes it a mount point with its own flags. */
   if (mount (target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
     return libcrun_make_error (err, errno, "make `%s` read-only: bind", path);
-  if (reopen_dest (ctx, path, &fd, err) < 0)
+  if (reopen_dest (ctx, path, false, &fd, err) < 0)
     return libcrun_error_wrap (err, "make `%s` read-only", path);
   if (remount_bind (ctx, fd, path, MS_RDONLY, 0) < 0)
     return libcrun_make_error (err, errno, "make `%s` read-only: remount", path);

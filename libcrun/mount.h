@@ -10,6 +10,7 @@
 #define LIBCRUN_MOUNT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "config.h"
 #include "error.h"
 
@@ -47,7 +48,16 @@ struct libcrun_mount_flags
   unsigned long clear_flags; /* flags explicitly turned off ("rw", "suid") */
   unsigned long propagation; /* MS_PRIVATE|MS_REC, MS_SHARED... or 0 */
   char *data;                /* owned; NULL when empty */
+  /* r$FLAG options: MOUNT_ATTR_* set and cleared on the mount and every
+   * mount below it (mount_setattr AT_RECURSIVE). */
+  uint64_t rec_attr_set, rec_attr_clr;
+  bool has_idmap;       /* idmap or ridmap */
+  bool idmap_recursive; /* ridmap: submounts of an rbind are idmapped too */
+  char *idmap;          /* owned: "uids=...;gids=..." of idmap=, or NULL */
+  bool tmpcopyup, copy_symlink, src_nofollow, dest_nofollow;
 };
+/* The owned strings of `mf`. */
+void libcrun_mount_flags_release (struct libcrun_mount_flags *mf);
 int libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,
                                  libcrun_error_t *err);
 

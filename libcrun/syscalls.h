@@ -37,8 +37,14 @@
 #ifndef __NR_move_mount
 #define __NR_move_mount 429
 #endif
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
@@ -213,6 +219,34 @@ static inline int
 sys_open_tree (int dirfd, const char *path, unsigned int flags)
 {
   return (int)syscall (__NR_open_tree, dirfd, path, flags);
+}
+
+/* Per-mount attributes of mount_setattr (5.12+), the kernel's values
+ * (linux/mount.h is not included: older headers lack them). */
+#define LIBCRUN_MOUNT_ATTR_RDONLY 0x00000001
+#define LIBCRUN_MOUNT_ATTR_NOSUID 0x00000002
+#define LIBCRUN_MOUNT_ATTR_NODEV 0x00000004
+#define LIBCRUN_MOUNT_ATTR_NOEXEC 0x00000008
+#define LIBCRUN_MOUNT_ATTR__ATIME 0x00000070
+#define LIBCRUN_MOUNT_ATTR_RELATIME 0x00000000
+#define LIBCRUN_MOUNT_ATTR_NOATIME 0x00000010
+#define LIBCRUN_MOUNT_ATTR_STRICTATIME 0x00000020
+#define LIBCRUN_MOUNT_ATTR_NODIRATIME 0x00000080
+#define LIBCRUN_MOUNT_ATTR_IDMAP 0x00100000
+#define LIBCRUN_MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+
+struct libcrun_mount_attr
+{
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+static inline int
+sys_mount_setattr (int dirfd, const char *path, unsigned int flags, struct libcrun_mount_attr *attr)
+{
+  return (int)syscall (__NR_mount_setattr, dirfd, path, flags, attr, sizeof (*attr));
 }
 
 static inline int

@@ -427,8 +427,8 @@ error_message_body (struct fixture *f)
   r = libcrun_rootfs_mount (&f->opts, &err);
   tap_require (r < 0 && err != NULL, "mount of a missing source succeeded");
   tap_check (err->status == ENOENT, "status %d", err->status);
-  tap_check (strcmp (err->msg, "mount `/data` (source `/nonexistent-crun-test`, type bind): No "
-                               "such file or directory")
+  tap_check (strcmp (err->msg, "mount `/data` (source `/nonexistent-crun-test`, type bind): stat "
+                               "the source: No such file or directory")
                  == 0,
              "message `%s`", err->msg);
   libcrun_error_release (&err);
