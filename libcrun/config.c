@@ -766,6 +766,9 @@ parse_root (struct parser *p, yajl_val root, struct oci_config *c)
   return ret;
 }
 
+static int parse_id_mappings (struct parser *p, yajl_val obj, const char *key,
+                              struct oci_id_mapping **out, size_t *n_out);
+
 static int
 parse_mount (struct parser *p, yajl_val obj, struct oci_mount *m)
 {
@@ -777,6 +780,12 @@ parse_mount (struct parser *p, yajl_val obj, struct oci_mount *m)
     ret = get_string (p, obj, "source", false, &m->source);
   if (ret == 0)
     ret = get_strv (p, obj, "options", false, &m->options);
+  if (ret == 0)
+    ret = parse_id_mappings (p, obj, "uidMappings", &m->uid_mappings, &m->n_uid_mappings);
+  if (ret == 0)
+    ret = parse_id_mappings (p, obj, "gidMappings", &m->gid_mappings, &m->n_gid_mappings);
+  if (ret == 0 && (m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
+    ret = fail (p, "uidMappings and gidMappings go together (an idmapped mount needs both)");
   return ret;
 }
 
@@ -1947,6 +1956,8 @@ libcrun_config_free (struct oci_config *c)
       free (c->mounts[i].type);
       free (c->mounts[i].source);
       strv_free (c->mounts[i].options);
+      free (c->mounts[i].uid_mappings);
+      free (c->mounts[i].gid_mappings);
     }
   free (c->mounts);
   for (stage = 0; stage < OCI_HOOK_STAGES; stage++)

@@ -73,12 +73,19 @@ struct oci_process
   char *selinux_label;
 };
 
+struct oci_id_mapping;
+
 struct oci_mount
 {
   char *destination; /* absolute (checked) */
   char *type;        /* may be NULL: bind mounts */
   char *source;
   char **options;
+  /* runtime spec 1.1: the mappings of an idmapped bind mount */
+  struct oci_id_mapping *uid_mappings;
+  size_t n_uid_mappings;
+  struct oci_id_mapping *gid_mappings;
+  size_t n_gid_mappings;
 };
 
 struct oci_hook

@@ -3,6 +3,7 @@
 #include "cgroup_systemd.h"
 #include "log.h"
 #include "mount.h"
+#include "mount_sources.h"
 #include "security.h"
 #include "spawn.h"
 #include "syscalls.h"
@@ -418,11 +419,16 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
           .userns = oci_config_namespace (config, CLONE_NEWUSER) != NULL };
   cleanup_close int master = -1, slave = -1;
   cleanup_close int fifo = -1;
+  int *mount_fds = NULL;
   char c;
 
-  /* Wait for the parent to write our id mappings. */
+  /* Wait for the parent to write our id mappings, then take the bind
+   * sources it opened for us. */
   if (read (sync, &c, 1) != 1 || c != SYNC_MAPPED)
     return libcrun_make_error (err, 0, "the runtime went away during set-up");
+  if (new_mntns && libcrun_recv_mount_sources (sync, config, new_userns, &mount_fds, err) < 0)
+    return -1;
+  ro.mount_fds = mount_fds;
 
   if (join_namespaces (config, true, err) < 0)
     return -1;
@@ -480,7 +486,11 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
 
   if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
     {
-      if (libcrun_rootfs_mount (&ro, err) < 0)
+      int r = libcrun_rootfs_mount (&ro, err);
+      libcrun_close_mount_sources (mount_fds, config->n_mounts);
+      mount_fds = NULL;
+      ro.mount_fds = NULL;
+      if (r < 0)
         return -1;
     }
 
@@ -715,6 +725,19 @@ write_mapping_file (pid_t pid, const char *name, const char *helper, const struc
     return libcrun_error_wrap (err, "write the %s of the container", name);
   libcrun_error_release (err);
   return run_idmap_helper (helper, pid, m, n, autoreap, err);
+}
+
+/* The init may go on: its mappings are written; then the bind sources
+ * the runtime opens for it (mount_sources.h). */
+static int
+send_mapped (const struct libcrun_init_options *o, int sock, pid_t pid, bool new_mntns,
+             bool new_userns, libcrun_error_t *err)
+{
+  if (sync_send (sock, SYNC_MAPPED, err) < 0)
+    return -1;
+  if (!new_mntns)
+    return 0;
+  return libcrun_send_mount_sources (sock, o->config, o->bundle, pid, new_userns, err);
 }
 
 static int
@@ -1059,11 +1082,11 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
    * pivot_root and exec), so it never forks or runs the container's
    * program outside them.  A new cgroup namespace is the exception: its
    * root is the cgroup the init is in when it unshares, so then it waits. */
-  if (!new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
+  if (!new_cgroupns && send_mapped (o, parent_end, h->pid, new_mntns, new_userns, err) < 0)
     goto fail;
   if (place_init (o, h->pid, v1_joined, born_in_cgroup, err) < 0)
     goto fail;
-  if (new_cgroupns && sync_send (parent_end, SYNC_MAPPED, err) < 0)
+  if (new_cgroupns && send_mapped (o, parent_end, h->pid, new_mntns, new_userns, err) < 0)
     goto fail;
   if (read_child_messages (o, parent_end, h, err) < 0)
     goto fail;

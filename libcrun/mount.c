@@ -162,6 +162,19 @@ find_option (const char *name)
   return NULL;
 }
 
+const char *
+libcrun_mount_option_name (size_t i)
+{
+  static const char *const extra[] = { "idmap", "ridmap" };
+  size_t k, n = 0;
+
+  for (k = 0; k < sizeof (opt_table) / sizeof (opt_table[0]); k++)
+    if (opt_table[k].kind != OPT_SB_REC && n++ == i)
+      return opt_table[k].name;
+  i -= n;
+  return i < sizeof (extra) / sizeof (extra[0]) ? extra[i] : NULL;
+}
+
 void
 libcrun_mount_flags_release (struct libcrun_mount_flags *mf)
 {
@@ -562,8 +575,8 @@ set_propagation (const struct mount_ctx *ctx, int fd, const char *path, unsigned
   return mount (NULL, target_of (ctx, fd, path, &t), NULL, prop, NULL);
 }
 
-static bool
-is_bind_mount (const struct oci_mount *m, const struct libcrun_mount_flags *mf)
+bool
+libcrun_mount_is_bind (const struct oci_mount *m, const struct libcrun_mount_flags *mf)
 {
   if (mf->flags & MS_BIND)
     return true;
@@ -1095,9 +1108,20 @@ bind_destination (const struct mount_ctx *ctx, const struct oci_mount *m, bool d
   return 0;
 }
 
+/* A detached mount from the runtime (mount_sources.c) onto `dest`. */
+static int
+attach_detached (int treefd, int destfd, const char *dest, const struct libcrun_mount_flags *mf,
+                 const struct mount_ctx *ctx, libcrun_error_t *err)
+{
+  if (sys_move_mount (treefd, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+      < 0)
+    return libcrun_make_error (err, errno, "attach the source opened by the runtime");
+  return finish_mount (ctx, dest, true, mf, err);
+}
+
 static int
 bind_one (const struct mount_ctx *ctx, const struct oci_mount *m, struct libcrun_mount_flags *mf,
-          libcrun_error_t *err)
+          int treefd, libcrun_error_t *err)
 {
   const struct libcrun_rootfs_options *o = ctx->o;
   bool nofollow_src = mf->src_nofollow || mf->copy_symlink;
@@ -1113,6 +1137,15 @@ bind_one (const struct mount_ctx *ctx, const struct oci_mount *m, struct libcrun
   if (mf->data)
     return libcrun_make_error (err, EINVAL, "unknown mount option(s) `%s`", mf->data);
   source = m->source[0] == '/' ? xstrdup (m->source) : join_path (o->bundle, m->source);
+  if (treefd >= 0)
+    {
+      /* What was opened: the init may not be able to look at the path. */
+      if (fstat (treefd, &st) < 0)
+        return libcrun_make_error (err, errno, "stat the source opened by the runtime");
+      if (bind_destination (ctx, m, S_ISDIR (st.st_mode), mf->dest_nofollow, &fd, err) < 0)
+        return -1;
+      return attach_detached (treefd, fd, m->destination, mf, ctx, err);
+    }
   if ((nofollow_src ? lstat (source, &st) : stat (source, &st)) < 0)
     return libcrun_make_error (err, errno, "stat the source");
   if (mf->copy_symlink && S_ISLNK (st.st_mode))
@@ -1214,20 +1247,22 @@ other_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
 }
 
 static int
-mount_one (const struct mount_ctx *ctx, const struct oci_mount *m, libcrun_error_t *err)
+mount_one (const struct mount_ctx *ctx, size_t index, libcrun_error_t *err)
 {
+  const struct oci_mount *m = &ctx->o->config->mounts[index];
+  int treefd = ctx->o->mount_fds ? ctx->o->mount_fds[index] : -1;
   struct libcrun_mount_flags mf;
   bool bind;
   int ret;
 
   if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
     return libcrun_error_wrap (err, "mount `%s`", m->destination);
-  bind = is_bind_mount (m, &mf);
+  bind = libcrun_mount_is_bind (m, &mf);
   if (bind && !(mf.flags & MS_BIND))
     /* type "bind" without a bind option: recursive, as crun does, so
      * that nothing mounted below the source is uncovered. */
     mf.flags |= MS_BIND | MS_REC;
-  ret = bind ? bind_one (ctx, m, &mf, err) : other_mount_one (ctx, m, &mf, err);
+  ret = bind ? bind_one (ctx, m, &mf, treefd, err) : other_mount_one (ctx, m, &mf, err);
   libcrun_mount_flags_release (&mf);
   if (ret < 0)
     return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
@@ -1481,7 +1516,7 @@ dev_is_bind_mounted (const struct oci_config *c)
       if (libcrun_parse_mount_options (c->mounts[i].options, &mf, NULL) < 0)
         continue;
       libcrun_mount_flags_release (&mf);
-      bind = is_bind_mount (&c->mounts[i], &mf); /* the last one wins */
+      bind = libcrun_mount_is_bind (&c->mounts[i], &mf); /* the last one wins */
     }
   return bind;
 }
@@ -1531,7 +1566,7 @@ libcrun_rootfs_mount (const struct libcrun_rootfs_options *o, libcrun_error_t *e
   ctx.use_proc_fd = true; /* the host's /proc is still ours */
 
   for (i = 0; i < o->config->n_mounts; i++)
-    if (mount_one (&ctx, &o->config->mounts[i], err) < 0)
+    if (mount_one (&ctx, i, err) < 0)
       return -1;
 
   if (!dev_is_bind_mounted (o->config))

@@ -21,6 +21,9 @@ struct libcrun_rootfs_options
   const char *bundle; /* absolute bundle path: relative bind sources start here */
   bool no_pivot;      /* --no-pivot: chroot instead of pivot_root */
   bool userns;        /* the container has its own user namespace */
+  /* config.mounts[i] as a detached mount from the runtime, or -1 (NULL:
+   * none; see mount_sources.h) */
+  const int *mount_fds;
 };
 
 /* Step 1: make the mount tree private (or as rootfsPropagation says), bind the
@@ -56,6 +59,11 @@ struct libcrun_mount_flags
   char *idmap;          /* owned: "uids=...;gids=..." of idmap=, or NULL */
   bool tmpcopyup, copy_symlink, src_nofollow, dest_nofollow;
 };
+/* Whether `m` is a bind mount (type bind or none, or a bind option). */
+bool libcrun_mount_is_bind (const struct oci_mount *m, const struct libcrun_mount_flags *mf);
+/* The i-th mount option the parser accepts (for `features`); NULL past
+ * the last one. */
+const char *libcrun_mount_option_name (size_t i);
 /* The owned strings of `mf`. */
 void libcrun_mount_flags_release (struct libcrun_mount_flags *mf);
 int libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,

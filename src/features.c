@@ -3,11 +3,13 @@
 #include "crun.h"
 #include "json.h"
 #include "hooks.h"
+#include "mount.h"
 #include "spawn.h"
 
 #include <argp.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <yajl/yajl_gen.h>
@@ -35,12 +37,6 @@ gen_enabled (yajl_gen g, const char *key, bool enabled)
 static const char *const hooks[]
     = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
         NULL };
-static const char *const mount_options[]
-    = { "async",      "atime",         "bind",    "defaults", "dev",         "diratime", "dirsync",
-        "exec",       "mand",          "noatime", "nodev",    "nodiratime",  "noexec",   "nomand",
-        "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",       "relatime", "remount",
-        "ro",         "rprivate",      "rshared", "rslave",   "runbindable", "rw",       "shared",
-        "slave",      "strictatime",   "suid",    "sync",     "unbindable",  NULL };
 static const char *const namespaces[]
     = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
 static const char *const seccomp_actions[] = { "SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO",
@@ -104,6 +100,26 @@ autokill_word (enum libcrun_spawn_rung rung)
   return "CLONE_PIDFD_AUTOKILL not supported";
 }
 
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* What the mount option parser accepts, sorted as crun prints it. */
+static void
+gen_mount_options (yajl_gen g)
+{
+  const char *names[128];
+  size_t n = 0;
+
+  while (n < sizeof (names) / sizeof (names[0]) - 1 && (names[n] = libcrun_mount_option_name (n)))
+    n++;
+  qsort (names, n, sizeof (names[0]), compare_strings);
+  names[n] = NULL;
+  gen_strings (g, "mountOptions", names);
+}
+
 int
 crun_command_features (int argc, char **argv)
 {
@@ -128,7 +144,7 @@ crun_command_features (int argc, char **argv)
   json_string (g, "ociVersionMax");
   json_string (g, "1.2.0");
   gen_strings (g, "hooks", hooks);
-  gen_strings (g, "mountOptions", mount_options);
+  gen_mount_options (g);
 
   json_string (g, "linux");
   yajl_gen_map_open (g);

@@ -7,6 +7,7 @@
  * the host's view and removes the temporary tree afterwards. */
 #include "tap.h"
 #include "mount.h"
+#include "syscalls.h"
 #include "utils.h"
 
 #include <dirent.h>
@@ -46,6 +47,33 @@ test_options_set_flags (void)
   tap_check (mf.clear_flags == 0, "clear_flags %#lx", mf.clear_flags);
   tap_check (mf.propagation == 0, "propagation %#lx", mf.propagation);
   tap_check (mf.data == NULL, "data `%s`", mf.data);
+}
+
+static void
+test_options_recursive_and_crun_extras (void)
+{
+  char *o[] = { "rro", "rnosuid", "rnoatime", "rrelatime", "idmap=uids=0-1-2;gids=0-1-2",
+                "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow", NULL };
+  char *bad[] = { "rbind", "rsync", NULL };
+  struct libcrun_mount_flags mf = parse (o);
+  libcrun_error_t err = NULL;
+
+  /* the later atime mode replaces the earlier one, and asks to clear the field */
+  tap_check (mf.rec_attr_set == (LIBCRUN_MOUNT_ATTR_RDONLY | LIBCRUN_MOUNT_ATTR_NOSUID),
+             "rec_attr_set %#llx", (unsigned long long)mf.rec_attr_set);
+  tap_check (mf.rec_attr_clr == LIBCRUN_MOUNT_ATTR__ATIME, "rec_attr_clr %#llx",
+             (unsigned long long)mf.rec_attr_clr);
+  tap_check (mf.has_idmap && mf.idmap && strcmp (mf.idmap, "uids=0-1-2;gids=0-1-2") == 0,
+             "idmap `%s`", mf.idmap ? mf.idmap : "(null)");
+  tap_check (mf.tmpcopyup && mf.copy_symlink && mf.src_nofollow && mf.dest_nofollow,
+             "boolean options");
+  tap_check (mf.flags == 0 && mf.data == NULL, "flags %#lx data `%s`", mf.flags, mf.data);
+  libcrun_mount_flags_release (&mf);
+
+  tap_check (libcrun_parse_mount_options (bad, &mf, &err) < 0 && err
+                 && strstr (err->msg, "rsync") && strstr (err->msg, "file-system flag"),
+             "rsync accepted: %s", err ? err->msg : "no error");
+  libcrun_error_release (&err);
 }
 
 static void
@@ -856,6 +884,7 @@ main (void)
 {
   TAP_RUN (test_options_set_flags);
   TAP_RUN (test_options_clear_flags);
+  TAP_RUN (test_options_recursive_and_crun_extras);
   TAP_RUN (test_options_atime_exclusive);
   TAP_RUN (test_options_propagation);
   TAP_RUN (test_options_data);
