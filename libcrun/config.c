@@ -1420,7 +1420,9 @@ check_user_namespace_mappings (struct parser *p, struct oci_linux *l)
       user = &l->namespaces[i];
   if (user == NULL)
     {
-      const char *key = l->n_uid_mappings ? "uidMappings" : l->n_gid_mappings ? "gidMappings" : NULL;
+      const char *key = l->n_uid_mappings   ? "uidMappings"
+                        : l->n_gid_mappings ? "gidMappings"
+                                            : NULL;
       if (key == NULL)
         return 0;
       mark = path_enter_key (p, key);

@@ -50,10 +50,10 @@
 
 enum opt_kind
 {
-  OPT_SET,   /* turn `flag` on, and `excl` off */
-  OPT_CLEAR, /* turn `flag` off, remember it was asked for */
-  OPT_PROP,  /* propagation: replaces any earlier propagation option */
-  OPT_REC,   /* recursive attribute (mount_setattr AT_RECURSIVE): `flag` set, `excl` cleared */
+  OPT_SET,    /* turn `flag` on, and `excl` off */
+  OPT_CLEAR,  /* turn `flag` off, remember it was asked for */
+  OPT_PROP,   /* propagation: replaces any earlier propagation option */
+  OPT_REC,    /* recursive attribute (mount_setattr AT_RECURSIVE): `flag` set, `excl` cleared */
   OPT_SB_REC, /* an r-prefixed superblock flag: no per-mount attribute exists for it */
   OPT_TMPCOPYUP,
   OPT_NOTMPCOPYUP,
@@ -726,7 +726,8 @@ set_recursive_attributes (const struct mount_ctx *ctx, int fd, const struct libc
         return 0;
     }
   if (errno == ENOSYS)
-    return libcrun_make_error (err, errno, "recursive (r*) options need mount_setattr (Linux 5.12)");
+    return libcrun_make_error (err, errno,
+                               "recursive (r*) options need mount_setattr (Linux 5.12)");
   return libcrun_make_error (err, errno, "set the recursive (r*) attributes");
 }
 
@@ -1084,8 +1085,8 @@ copy_symlink_to (const struct mount_ctx *ctx, const char *source, const char *de
 /* The destination of a bind, created as a directory or a file like its
  * source; with dest-nofollow a symlink there is the mount point itself. */
 static int
-bind_destination (const struct mount_ctx *ctx, const struct oci_mount *m, bool dir,
-                  bool nofollow, int *fd, libcrun_error_t *err)
+bind_destination (const struct mount_ctx *ctx, const struct oci_mount *m, bool dir, bool nofollow,
+                  int *fd, libcrun_error_t *err)
 {
   cleanup_close int dirfd = -1;
   cleanup_free char *name = NULL;
@@ -1266,7 +1267,10 @@ mount_one (const struct mount_ctx *ctx, size_t index, libcrun_error_t *err)
   libcrun_mount_flags_release (&mf);
   if (ret < 0)
     return libcrun_error_wrap (err, "mount `%s` (source `%s`, type %s)", m->destination,
-                               m->source ? m->source : "", bind ? "bind" : m->type ? m->type : "");
+                               m->source ? m->source : "",
+                               bind      ? "bind"
+                               : m->type ? m->type
+                                         : "");
   return 0;
 }
 

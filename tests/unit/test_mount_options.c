@@ -52,8 +52,10 @@ test_options_set_flags (void)
 static void
 test_options_recursive_and_crun_extras (void)
 {
-  char *o[] = { "rro", "rnosuid", "rnoatime", "rrelatime", "idmap=uids=0-1-2;gids=0-1-2",
-                "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow", NULL };
+  char *o[] = {
+    "rro",       "rnosuid",      "rnoatime",     "rrelatime",     "idmap=uids=0-1-2;gids=0-1-2",
+    "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow", NULL
+  };
   char *bad[] = { "rbind", "rsync", NULL };
   struct libcrun_mount_flags mf = parse (o);
   libcrun_error_t err = NULL;
@@ -70,8 +72,8 @@ test_options_recursive_and_crun_extras (void)
   tap_check (mf.flags == 0 && mf.data == NULL, "flags %#lx data `%s`", mf.flags, mf.data);
   libcrun_mount_flags_release (&mf);
 
-  tap_check (libcrun_parse_mount_options (bad, &mf, &err) < 0 && err
-                 && strstr (err->msg, "rsync") && strstr (err->msg, "file-system flag"),
+  tap_check (libcrun_parse_mount_options (bad, &mf, &err) < 0 && err && strstr (err->msg, "rsync")
+                 && strstr (err->msg, "file-system flag"),
              "rsync accepted: %s", err ? err->msg : "no error");
   libcrun_error_release (&err);
 }
