@@ -1357,7 +1357,12 @@ make_device (const struct mount_ctx *ctx, int dirfd, const char *name, const cha
       if (fd < 0)
         return libcrun_make_error (err, errno, "open `%s`", path);
       if (do_bind (ctx, host_path, fd, path, false) < 0)
-        return libcrun_make_error (err, errno, "bind `%s` from the host", path);
+        return libcrun_make_error (err, errno,
+                                   errno == ENOENT
+                                       ? "device `%s`: mknod is not allowed in a user namespace, "
+                                         "the host's node is bound instead, and the host has none"
+                                       : "device `%s`: bind the host's node",
+                                   path);
       return 0;
     }
 

@@ -263,7 +263,10 @@ def test_recursive_rw_clears_ro_below(runtime, bundle, hostdir_with_submount):
     assert "rw" in mount_opts(mount_line(out, "/r/sub")), out
 
 
-def test_tmpcopyup(runtime, bundle):
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_tmpcopyup(runtime, bundle, with_userns):
+    if with_userns:
+        userns(bundle)
     bundle.add_mount("/etc", "tmpfs", "tmpfs", ["tmpcopyup", "mode=755"])
     out = runtime.sh_ok(bundle, "grep -c root /etc/passwd; grep ' /etc ' /proc/self/mountinfo; "
                                 "echo x > /etc/new && echo written")
@@ -274,14 +277,21 @@ def test_tmpcopyup(runtime, bundle):
     assert not os.path.exists(bundle.rootfs_file("/etc/new"))
 
 
-def test_copy_symlink(runtime, bundle, workdir):
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_copy_symlink(runtime, bundle, workdir, with_userns):
+    if with_userns:
+        userns(bundle)
     link = os.path.join(workdir, "a-link")
-    os.symlink("/some/where", link)
+    os.symlink("/crun-test-some/where", link)
     bundle.add_mount("/copied", "bind", link, ["bind", "copy-symlink"])
-    assert runtime.sh_ok(bundle, "readlink /copied").strip() == "/some/where"
+    assert runtime.sh_ok(bundle, "readlink /copied").strip() == "/crun-test-some/where"
+    assert not os.path.lexists("/crun-test-some") and not os.path.lexists("/copied")
 
 
-def test_src_nofollow_binds_the_symlink_itself(runtime, bundle, workdir, hostdir):
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_src_nofollow_binds_the_symlink_itself(runtime, bundle, workdir, hostdir, with_userns):
+    if with_userns:
+        userns(bundle)
     link = os.path.join(workdir, "src-link")
     os.symlink(os.path.join(hostdir, "file"), link)
     bundle.add_mount("/etc/bound", "bind", link, ["bind", "src-nofollow"])
@@ -289,12 +299,21 @@ def test_src_nofollow_binds_the_symlink_itself(runtime, bundle, workdir, hostdir
     assert out.splitlines() == [os.path.join(hostdir, "file"), "1"], out
 
 
-def test_dest_nofollow_mounts_on_the_symlink(runtime, bundle, hostdir):
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_dest_nofollow_mounts_on_the_symlink(runtime, bundle, hostdir, with_userns):
+    """The destination is a symlink to /etc/passwd: the bind covers the
+    symlink, neither the container's nor the host's passwd."""
+    if with_userns:
+        userns(bundle)
     os.symlink("/etc/passwd", bundle.rootfs_file("/etc/dest-link"))
+    with open("/etc/passwd") as f:
+        host_passwd = f.read()
     bundle.add_mount("/etc/dest-link", "bind", os.path.join(hostdir, "file"), ["bind", "dest-nofollow"])
     out = runtime.sh_ok(bundle, "cat /etc/dest-link; head -1 /etc/passwd")
     lines = out.splitlines()
     assert lines[0] == "from-host" and lines[1].startswith("root:"), out
+    with open("/etc/passwd") as f:
+        assert f.read() == host_passwd
 
 
 @pytest.fixture
@@ -311,7 +330,12 @@ def shared_host_mount(workdir):
 
 @pytest.mark.parametrize("prop,want", [("slave", "master:"), ("rslave", "master:"), ("shared", "shared:"),
                                        ("private", None)])
-def test_per_mount_propagation(runtime, bundle, shared_host_mount, prop, want):
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_per_mount_propagation(runtime, bundle, shared_host_mount, prop, want, with_userns):
+    """A bind of a shared host mount with its own propagation; in a user
+    namespace `shared` is a new peer group that is a slave of the host's."""
+    if with_userns:
+        userns(bundle)
     bundle.add_mount("/p", "bind", shared_host_mount, ["rbind", prop])
     out = runtime.sh_ok(bundle, "grep ' /p ' /proc/self/mountinfo")
     fields = " ".join(optional_fields(mount_line(out, "/p")))
