@@ -25,6 +25,14 @@ seeds = {
     # wide: many members and elements where the parser keeps arrays
     "wide-env.json": text.replace('"env": [', '"env": [' + ", ".join('"V%d=x"' % i for i in range(20000)) + ", ", 1),
     "wide-mounts.json": member("mounts", json.dumps([{"destination": "/m%d" % i, "type": "tmpfs", "source": "tmpfs"} for i in range(5000)])),
+    # the mount words of crun and the runtime spec 1.1 mount mappings
+    "mount-options.json": member("mounts", json.dumps([
+        {"destination": "/a", "type": "bind", "source": "/tmp",
+         "options": ["rbind", "rro", "rnoatime", "ridmap", "idmap=uids=0-1000-10#10-2000-5;gids=0-1000-10",
+                     "src-nofollow", "dest-nofollow", "copy-symlink"],
+         "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}],
+         "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}]},
+        {"destination": "/b", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=755", "rsync"]}])),
     "wide-annotations.json": member("annotations", json.dumps({"k%d" % i: "v" * 50 for i in range(20000)})),
 }
 os.makedirs(d, exist_ok=True)

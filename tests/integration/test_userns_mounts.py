@@ -365,3 +365,36 @@ def test_unknown_mount_option_is_refused(runtime, bundle, hostdir):
     assert r.rc == 1, r
     if not IS_REFERENCE and not IS_RUNC:
         assert "no-such-option" in r.err and "/mnt/x" in r.err, r
+
+
+REFUSED_FS_FLAGS = {"rsync", "rasync", "rdirsync", "rmand", "rnomand"}
+
+
+@pytest.mark.ours_only
+def test_mount_options_cover_crun_and_are_documented(crun_binary):
+    """`features` lists every option crun 1.8.1's man page documents (its
+    r$FLAG list, tmpcopyup, idmap) except the file-system flags, which are
+    refused; and our crun.1 names each option `features` lists.  (crun
+    1.8.1 has no `features` command to compare with.)"""
+    import gzip
+    import json
+    import re
+    from conftest import REPO
+    ours = json.loads(subprocess.run([crun_binary, "features"], capture_output=True, text=True,
+                                     check=True, timeout=DEFAULT_TIMEOUT).stdout)["mountOptions"]
+    for word in ("idmap", "ridmap", "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow"):
+        assert word in ours, word
+    assert not REFUSED_FS_FLAGS & set(ours)
+    with open(os.path.join(REPO, "crun.1")) as f:
+        man = f.read().replace("\\-", "-")
+    missing = [o for o in ours if "\\fB%s\\fR" % o not in man and "\\fB%s=" % o not in man]
+    assert not missing, missing
+    theirs_man = "/usr/share/man/man1/crun.1.gz"
+    if not os.path.exists(theirs_man):
+        pytest.skip("Debian's crun man page is not installed: not compared")
+    with gzip.open(theirs_man, "rt") as f:
+        text = f.read()
+    section = text[text.index("r$FLAG mount options"):text.index("idmap mount options")]
+    rflags = set(re.findall(r'"(r[a-z]+)"', section))
+    assert len(rflags) > 15, rflags
+    assert rflags - REFUSED_FS_FLAGS <= set(ours), rflags - REFUSED_FS_FLAGS - set(ours)
