@@ -74,6 +74,7 @@ def host_tmpfs(workdir):
 # ---------------------------------------------------------------- mappings
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 def test_userns_without_mappings_maps_root_to_the_caller(runtime, bundle):
     bundle.add_namespace("user")
     minimal_mounts(bundle)
@@ -84,6 +85,7 @@ def test_userns_without_mappings_maps_root_to_the_caller(runtime, bundle):
     assert lines[2] == ["0"], out
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 @pytest.mark.parametrize("field", ["uidMappings", "gidMappings"])
 def test_mappings_without_a_user_namespace_are_refused(runtime, bundle, field):
     bundle.linux[field] = MAPPING
@@ -120,6 +122,7 @@ def test_device_in_userns_is_the_hosts_node(runtime, bundle):
     assert out.splitlines() == ["a:e5 character special file", "1:3"], out
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 def test_device_in_userns_missing_on_the_host(runtime, bundle):
     userns(bundle)
     bundle.linux["devices"] = [{"path": "/dev/crun-no-such-device", "type": "c", "major": 1, "minor": 3}]
@@ -129,7 +132,8 @@ def test_device_in_userns_missing_on_the_host(runtime, bundle):
 
 
 @pytest.mark.parametrize("options,want", [(["bind"], {"nosuid", "nodev", "noexec"}),
-                                          (["bind", "ro"], {"ro", "nosuid", "nodev", "noexec"}),
+                                          pytest.param(["bind", "ro"], {"ro", "nosuid", "nodev", "noexec"},
+                                                       marks=pytest.mark.ours_only),  # crun, runc: EPERM
                                           (["bind", "suid", "dev", "exec"], {"nosuid", "nodev", "noexec"})])
 def test_locked_flags_are_kept_in_a_userns(runtime, bundle, host_tmpfs, options, want):
     """A host mount with nosuid,nodev,noexec, bound into a user namespace:
@@ -168,6 +172,7 @@ def owned_dir(workdir):
     return d
 
 
+@pytest.mark.crun_only  # runc 1.1 has no idmapped mounts
 def test_idmap_with_the_containers_user_namespace(runtime, bundle, owned_dir):
     """`idmap`: the mount uses the container's mapping, so the host's
     root-owned file is the container root's, host uid 1000's is 1000's."""
@@ -181,6 +186,7 @@ def test_idmap_with_the_containers_user_namespace(runtime, bundle, owned_dir):
     assert os.stat(os.path.join(owned_dir, "new")).st_uid == 0
 
 
+@pytest.mark.crun_only  # runc 1.1 has no idmapped mounts
 def test_mount_uid_mappings_without_a_user_namespace(runtime, bundle, owned_dir):
     """Per-mount uidMappings/gidMappings (runtime spec 1.1) without a
     container user namespace: the file system's ids appear mapped."""
@@ -191,6 +197,7 @@ def test_mount_uid_mappings_without_a_user_namespace(runtime, bundle, owned_dir)
     assert out.splitlines() == ["2000 2000", "3000 3000"], out
 
 
+@pytest.mark.crun_only  # runc 1.1 has no idmapped mounts
 def test_idmap_with_custom_ranges(runtime, bundle, owned_dir):
     """crun's `idmap=uids=FS-HOST-LEN;gids=...` form."""
     bundle.add_mount("/idm", "bind", owned_dir, ["bind", "idmap=uids=0-4000-1#1000-5000-1;gids=0-4000-1#1000-5000-1"])
@@ -198,6 +205,7 @@ def test_idmap_with_custom_ranges(runtime, bundle, owned_dir):
     assert out.splitlines() == ["4000 4000", "5000 5000"], out
 
 
+@pytest.mark.crun_only  # runc 1.1 has no idmapped mounts
 def test_idmap_without_any_mapping_is_refused(runtime, bundle, owned_dir):
     bundle.add_mount("/idm", "bind", owned_dir, ["bind", "idmap"])
     r = runtime.run(bundle)
@@ -206,6 +214,7 @@ def test_idmap_without_any_mapping_is_refused(runtime, bundle, owned_dir):
         assert "/idm" in r.err and "idmap" in r.err, r
 
 
+@pytest.mark.crun_only  # runc 1.1 has no idmapped mounts
 def test_idmap_of_a_filesystem_that_cannot_be_idmapped(runtime, bundle):
     userns(bundle)
     bundle.add_mount("/idm", "bind", "/proc/sys", ["rbind", "idmap"])
@@ -215,6 +224,7 @@ def test_idmap_of_a_filesystem_that_cannot_be_idmapped(runtime, bundle):
         assert "/idm" in r.err and "idmap" in r.err, r
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 def test_idmap_symlinked_source_is_resolved_on_the_host(runtime, bundle, owned_dir, workdir):
     link = os.path.join(workdir, "owned-link")
     os.symlink(owned_dir, link)
@@ -237,9 +247,11 @@ def hostdir_with_submount(hostdir):
         subprocess.run(["umount", "-l", sub], timeout=DEFAULT_TIMEOUT)
 
 
-@pytest.mark.parametrize("with_userns", [False, True])
+# crun 1.8.1 fails these in a user namespace and ignores rnoatime
+@pytest.mark.parametrize("with_userns", [False, pytest.param(True, marks=pytest.mark.ours_only)])
 @pytest.mark.parametrize("opt,flag", [("rro", "ro"), ("rnosuid", "nosuid"), ("rnodev", "nodev"),
-                                      ("rnoexec", "noexec"), ("rnoatime", "noatime")])
+                                      ("rnoexec", "noexec"),
+                                      pytest.param("rnoatime", "noatime", marks=pytest.mark.ours_only)])
 def test_recursive_attributes_reach_submounts(runtime, bundle, hostdir_with_submount, with_userns, opt, flag):
     if with_userns:
         userns(bundle)
@@ -277,6 +289,7 @@ def test_tmpcopyup(runtime, bundle, with_userns):
     assert not os.path.exists(bundle.rootfs_file("/etc/new"))
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 @pytest.mark.parametrize("with_userns", [False, True])
 def test_copy_symlink(runtime, bundle, workdir, with_userns):
     if with_userns:
@@ -288,6 +301,7 @@ def test_copy_symlink(runtime, bundle, workdir, with_userns):
     assert not os.path.lexists("/crun-test-some") and not os.path.lexists("/copied")
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 @pytest.mark.parametrize("with_userns", [False, True])
 def test_src_nofollow_binds_the_symlink_itself(runtime, bundle, workdir, hostdir, with_userns):
     if with_userns:
@@ -299,6 +313,7 @@ def test_src_nofollow_binds_the_symlink_itself(runtime, bundle, workdir, hostdir
     assert out.splitlines() == [os.path.join(hostdir, "file"), "1"], out
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 @pytest.mark.parametrize("with_userns", [False, True])
 def test_dest_nofollow_mounts_on_the_symlink(runtime, bundle, hostdir, with_userns):
     """The destination is a symlink to /etc/passwd: the bind covers the
@@ -330,6 +345,7 @@ def shared_host_mount(workdir):
 
 @pytest.mark.parametrize("prop,want", [("slave", "master:"), ("rslave", "master:"), ("shared", "shared:"),
                                        ("private", None)])
+@pytest.mark.ours_only  # crun 1.8.1 does not
 @pytest.mark.parametrize("with_userns", [False, True])
 def test_per_mount_propagation(runtime, bundle, shared_host_mount, prop, want, with_userns):
     """A bind of a shared host mount with its own propagation; in a user
@@ -345,6 +361,7 @@ def test_per_mount_propagation(runtime, bundle, shared_host_mount, prop, want, w
         assert fields == "", (prop, out)
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 def test_mounts_in_a_userns_do_not_reach_the_host(runtime, bundle, shared_host_mount):
     """Even with a shared host mount bound `shared` into a user namespace,
     a mount the container makes below it does not appear on the host (a
@@ -357,6 +374,7 @@ def test_mounts_in_a_userns_do_not_reach_the_host(runtime, bundle, shared_host_m
     assert host_mounts() == before
 
 
+@pytest.mark.ours_only  # crun 1.8.1 does not
 def test_unknown_mount_option_is_refused(runtime, bundle, hostdir):
     """A word that is neither a mount flag crun knows nor file-system data
     of a bind mount (which takes none): refused, naming it."""
