@@ -188,10 +188,10 @@ limit_nested_userns (const struct oci_config *config, libcrun_error_t *err)
 }
 
 static int
-write_time_offsets (const struct oci_linux *l, libcrun_error_t *err)
+write_time_offsets (const struct oci_linux *l, bool new_userns, libcrun_error_t *err)
 {
   char buf[128];
-  int n = 0;
+  int n = 0, ret;
   if (l->time_monotonic.present)
     n += snprintf (buf + n, sizeof (buf) - (size_t)n, "monotonic %lld %u\n",
                    (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs);
@@ -200,7 +200,18 @@ write_time_offsets (const struct oci_linux *l, libcrun_error_t *err)
                    (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
   if (n == 0)
     return 0;
-  if (write_file ("/proc/self/timens_offsets", buf, (size_t)n, 0644, err) < 0)
+  /* The runtime's processes are not dumpable (README, Security), so their
+   * /proc files belong to the host's root, whom a new user namespace does
+   * not map: the init could not open its own timens_offsets.  It is made
+   * dumpable for that one write; nothing else is in a user namespace that
+   * was created with it, so nothing there can use the moment. */
+  bool toggle = new_userns && prctl (PR_GET_DUMPABLE) == 0;
+  if (toggle)
+    prctl (PR_SET_DUMPABLE, 1);
+  ret = write_file ("/proc/self/timens_offsets", buf, (size_t)n, 0644, err);
+  if (toggle)
+    prctl (PR_SET_DUMPABLE, 0);
+  if (ret < 0)
     return libcrun_error_wrap (err, "set `linux.timeOffsets`");
   return 0;
 }
@@ -456,7 +467,7 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
          * time namespace; execve moves us into it (Linux 5.16+). */
         if (unshare (CLONE_NEWTIME) < 0)
           return libcrun_make_error (err, errno, "create the time namespace");
-        if (write_time_offsets (config->linux_cfg, err) < 0)
+        if (write_time_offsets (config->linux_cfg, new_userns, err) < 0)
           return -1;
       }
   }

@@ -1,10 +1,10 @@
 /* libFuzzer harness: config.json text -> the config parser
  * (libcrun_config_load_string), the mount option parser for every mount
  * (libcrun_parse_mount_options: r* options, idmap=, crun's words) and, when
- * the text has linux.seccomp, the seccomp compile step (libcrun_seccomp_compile, which builds the filter
- * with libseccomp and never loads it).  Any size reaches the parser: deep
- * and wide texts are part of the seed corpus (tests/fuzz/make-seeds.py).
- * Built and run by tests/fuzz/run-fuzz.sh (`make fuzz`). */
+ * the text has linux.seccomp, the seccomp compile step (libcrun_seccomp_compile, which builds the
+ * filter with libseccomp and never loads it).  Any size reaches the parser: deep and wide texts are
+ * part of the seed corpus (tests/fuzz/make-seeds.py). Built and run by tests/fuzz/run-fuzz.sh
+ * (`make fuzz`). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -176,3 +176,27 @@ def test_new_network_namespace_has_loopback_up(runtime, bundle):
     assert "network" in bundle.namespaces()
     flags = int(runtime.sh_ok(bundle, "cat /sys/class/net/lo/flags").strip(), 16)
     assert flags & 0x1, "lo is down: flags %#x" % flags
+
+
+@pytest.mark.ours_only  # crun 1.8.1 fails both (its init dies, or the offsets are lost)
+@pytest.mark.parametrize("with_userns", [False, True])
+def test_time_offsets(runtime, bundle, with_userns):
+    """linux.timeOffsets in a new time namespace, also with a new user
+    namespace (where the init must still reach its own timens_offsets)."""
+    if not os.path.exists("/proc/self/ns/time"):
+        pytest.skip("kernel has no time namespaces")
+    if IS_RUNC:
+        pytest.skip("runc 1.1 has no time namespace support")
+    bundle.add_namespace("time")
+    if with_userns:
+        add_user_namespace(bundle)
+        minimal_mounts(bundle)
+    day = 86400
+    bundle.linux["timeOffsets"] = {"monotonic": {"secs": day, "nanosecs": 0},
+                                   "boottime": {"secs": 2 * day, "nanosecs": 0}}
+    with open("/proc/uptime") as f:
+        host_up = float(f.read().split()[0])
+    out = runtime.sh_ok(bundle, "cat /proc/uptime")
+    inner_up = float(out.split()[0])
+    # boottime (what /proc/uptime shows) moved by two days
+    assert 2 * day - 60 < inner_up - host_up < 2 * day + 60, (host_up, out)
