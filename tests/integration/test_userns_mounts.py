@@ -115,11 +115,21 @@ def test_bind_source_the_container_user_cannot_reach(runtime, bundle, workdir):
 
 
 def test_device_in_userns_is_the_hosts_node(runtime, bundle):
+    """In a user namespace a device is the host's node bound on an empty
+    file.  Its configured owner and mode cannot be applied without changing
+    the host's node, so the host's are kept: the host's /dev/fuse and
+    /dev/null are left exactly as they were.  (Debian's crun 1.8.1 chowns
+    them through the bind: after one of its user-namespace containers the
+    host's /dev/null belonged to uid 100000 here.)"""
     userns(bundle)
     bundle.linux["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
-                                "fileMode": 0o666, "uid": 0, "gid": 0}]
+                                "fileMode": 0o666, "uid": 5, "gid": 5}]
+    before = {p: os.stat(p) for p in ("/dev/fuse", "/dev/null")}
     out = runtime.sh_ok(bundle, "stat -c '%t:%T %F' /dev/fuse; stat -c '%t:%T' /dev/null")
     assert out.splitlines() == ["a:e5 character special file", "1:3"], out
+    for p, st in before.items():
+        now = os.stat(p)
+        assert (now.st_uid, now.st_gid, now.st_mode) == (st.st_uid, st.st_gid, st.st_mode), p
 
 
 @pytest.mark.ours_only  # crun 1.8.1 does not
