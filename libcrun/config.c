@@ -1404,6 +1404,19 @@ parse_personality (struct parser *p, yajl_val obj, struct oci_linux *l)
   return 0;
 }
 
+/* An empty mapping list becomes "0 -> id, size 1". */
+static void
+map_root_to (struct oci_id_mapping **m, size_t *n, uint32_t id)
+{
+  if (*n)
+    return;
+  free (*m);
+  *m = xmalloc0 (sizeof (**m));
+  (*m)->host_id = id;
+  (*m)->size = 1;
+  *n = 1;
+}
+
 /* Id mappings belong to a new user namespace.  Without one they are an
  * error; a new user namespace given none gets crun's default: the
  * container's root is the caller's uid and gid, a mapping of size 1 (the
@@ -1432,22 +1445,8 @@ check_user_namespace_mappings (struct parser *p, struct oci_linux *l)
     }
   if (user->path != NULL)
     return 0;
-  if (l->n_uid_mappings == 0)
-    {
-      free (l->uid_mappings);
-      l->uid_mappings = xmalloc0 (sizeof (*l->uid_mappings));
-      l->uid_mappings->host_id = (uint32_t)geteuid ();
-      l->uid_mappings->size = 1;
-      l->n_uid_mappings = 1;
-    }
-  if (l->n_gid_mappings == 0)
-    {
-      free (l->gid_mappings);
-      l->gid_mappings = xmalloc0 (sizeof (*l->gid_mappings));
-      l->gid_mappings->host_id = (uint32_t)getegid ();
-      l->gid_mappings->size = 1;
-      l->n_gid_mappings = 1;
-    }
+  map_root_to (&l->uid_mappings, &l->n_uid_mappings, (uint32_t)geteuid ());
+  map_root_to (&l->gid_mappings, &l->n_gid_mappings, (uint32_t)getegid ());
   return 0;
 }
 

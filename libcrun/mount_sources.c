@@ -305,37 +305,6 @@ libcrun_send_mount_sources (int sock, const struct oci_config *c, const char *bu
   return 0;
 }
 
-/* One byte, with a descriptor (*fd) or without one (*fd = -1). */
-static int
-recv_optional_fd (int sock, int *fd, libcrun_error_t *err)
-{
-  char byte;
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { 0 };
-  struct cmsghdr *cm;
-  ssize_t r;
-
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof (u.buf);
-  do
-    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
-  if (r <= 0)
-    return libcrun_make_error (err, r < 0 ? errno : EPIPE, "the runtime went away");
-  cm = CMSG_FIRSTHDR (&msg);
-  *fd = -1;
-  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-    memcpy (fd, CMSG_DATA (cm), sizeof (int));
-  return 0;
-}
-
 int
 libcrun_recv_mount_sources (int sock, const struct oci_config *c, bool userns, int **fds_out,
                             libcrun_error_t *err)
@@ -349,7 +318,7 @@ libcrun_recv_mount_sources (int sock, const struct oci_config *c, bool userns, i
     {
       if (!libcrun_mount_source_is_preopened (c, i, userns))
         continue;
-      if (recv_optional_fd (sock, &fds[i], err) < 0)
+      if (libcrun_recv_optional_fd (sock, &fds[i], err) < 0)
         {
           libcrun_close_mount_sources (fds, c->n_mounts);
           return libcrun_error_wrap (err, "receive the source of mount `%s`",

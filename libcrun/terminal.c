@@ -100,7 +100,7 @@ libcrun_send_fd (int sock, int fd, libcrun_error_t *err)
 }
 
 int
-libcrun_recv_fd (int sock, libcrun_error_t *err)
+libcrun_recv_optional_fd (int sock, int *fd, libcrun_error_t *err)
 {
   char byte;
   struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
@@ -112,7 +112,6 @@ libcrun_recv_fd (int sock, libcrun_error_t *err)
   struct msghdr msg = { 0 };
   struct cmsghdr *c;
   ssize_t r;
-  int fd;
 
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -123,10 +122,23 @@ libcrun_recv_fd (int sock, libcrun_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return libcrun_make_error (err, errno, "receive fd");
+  if (r == 0)
+    return libcrun_make_error (err, EPIPE, "receive fd: the peer went away");
   c = CMSG_FIRSTHDR (&msg);
-  if (r == 0 || c == NULL || c->cmsg_type != SCM_RIGHTS)
+  *fd = -1;
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+    memcpy (fd, CMSG_DATA (c), sizeof (int));
+  return 0;
+}
+
+int
+libcrun_recv_fd (int sock, libcrun_error_t *err)
+{
+  int fd;
+  if (libcrun_recv_optional_fd (sock, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
     return libcrun_make_error (err, EPROTO, "receive fd: no fd in the message");
-  memcpy (&fd, CMSG_DATA (c), sizeof (int));
   return fd;
 }
 

@@ -27,6 +27,8 @@ int libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *e
 /* Send / receive one fd over a unix socket (SCM_RIGHTS). */
 int libcrun_send_fd (int sock, int fd, libcrun_error_t *err);
 int libcrun_recv_fd (int sock, libcrun_error_t *err);
+/* One message of one byte, with a descriptor (*fd) or without (*fd = -1). */
+int libcrun_recv_optional_fd (int sock, int *fd, libcrun_error_t *err);
 
 /* Connect to the AF_UNIX socket at path (the --console-socket). */
 int libcrun_unix_connect (const char *path, libcrun_error_t *err);

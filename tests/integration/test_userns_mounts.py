@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import DEFAULT_TIMEOUT, IS_RUNC, host_mounts
-from test_mounts import mountinfo
+from test_mounts import hostdir, hostdir_with_submount, mountinfo  # noqa: F401 (fixtures)
 from test_namespaces import MAPPING, add_user_namespace, minimal_mounts
 
 IS_REFERENCE = bool(os.environ.get("CRUN_REFERENCE"))
@@ -44,15 +44,6 @@ def optional_fields(line):
 
 def mount_opts(line):
     return set(line.split()[5].split(","))
-
-
-@pytest.fixture
-def hostdir(workdir):
-    d = os.path.join(workdir, "hostdir")
-    os.mkdir(d)
-    with open(os.path.join(d, "file"), "w") as f:
-        f.write("from-host\n")
-    return d
 
 
 @pytest.fixture
@@ -244,17 +235,6 @@ def test_idmap_symlinked_source_is_resolved_on_the_host(runtime, bundle, owned_d
 
 
 # -------------------------------------------------- recursive attributes & co
-
-
-@pytest.fixture
-def hostdir_with_submount(hostdir):
-    sub = os.path.join(hostdir, "sub")
-    os.mkdir(sub)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", sub], check=True, timeout=DEFAULT_TIMEOUT)
-    try:
-        yield hostdir
-    finally:
-        subprocess.run(["umount", "-l", sub], timeout=DEFAULT_TIMEOUT)
 
 
 # crun 1.8.1 fails these in a user namespace and ignores rnoatime
