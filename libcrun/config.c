@@ -1322,6 +1322,18 @@ parse_seccomp (struct parser *p, yajl_val obj, struct oci_seccomp *s)
     ret = get_string (p, obj, "listenerPath", false, &s->listener_path);
   if (ret == 0)
     ret = get_string (p, obj, "listenerMetadata", false, &s->listener_metadata);
+  if (ret == 0 && s->listener_path && s->listener_path[0] != '/')
+    {
+      size_t mark = path_enter_key (p, "listenerPath");
+      ret = fail (p, "must be an absolute path (`%s`)", s->listener_path);
+      path_leave (p, mark);
+    }
+  if (ret == 0 && s->listener_metadata && s->listener_path == NULL)
+    {
+      size_t mark = path_enter_key (p, "listenerMetadata");
+      ret = fail (p, "set, but listenerPath is not (the runtime spec forbids it)");
+      path_leave (p, mark);
+    }
   if (ret == 0)
     ret = get_array (p, obj, "syscalls", false, &v);
   if (ret < 0 || v == NULL)

@@ -7,6 +7,7 @@
 #include "linux.h"
 #include "log.h"
 #include "seccomp.h"
+#include "seccomp_notify.h"
 #include "security.h"
 #include "syscalls.h"
 #include "utils.h"
@@ -312,6 +313,14 @@ libcrun_container_create (const struct libcrun_create_options *o,
       && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
     {
       libcrun_error_wrap (err, "`%s`", config_path);
+      goto out;
+    }
+  if (prog.notify && libcrun_seccomp_listener_path (config) == NULL)
+    {
+      libcrun_make_error (err, EINVAL,
+                          "`%s`: linux.seccomp has SCMP_ACT_NOTIFY rules but no listenerPath (nor "
+                          "a run.oci.seccomp.receiver annotation): nothing would answer them",
+                          config_path);
       goto out;
     }
 

@@ -143,7 +143,7 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
 
   libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
   if (libcrun_apply_personality (c->linux_cfg, &err) < 0
-      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, &err) < 0)
+      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0)
     libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)

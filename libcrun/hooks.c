@@ -238,11 +238,10 @@ libcrun_run_hooks_warn (const struct oci_hook *hooks, size_t n, enum oci_hook_st
     }
 }
 
-char *
-libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
-                         const struct oci_kv *annotations, size_t n)
+void
+libcrun_state_gen (yajl_gen g, const char *id, const char *status, pid_t pid, const char *bundle,
+                   const struct oci_kv *annotations, size_t n)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
   size_t i;
 
   yajl_gen_map_open (g);
@@ -268,5 +267,13 @@ libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const ch
     }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
+}
+
+char *
+libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
+                         const struct oci_kv *annotations, size_t n)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  libcrun_state_gen (g, id, status, pid, bundle, annotations, n);
   return json_gen_finish (g);
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include "config.h"
 #include "error.h"
+#include <sys/types.h>
+#include <yajl/yajl_gen.h>
 
 #define LIBCRUN_ANNOTATION_AUTOREAP "run.oci.autoreap"
 #define LIBCRUN_ANNOTATION_HOOKS_STDOUT "run.oci.hooks.stdout"
@@ -60,6 +62,10 @@ int libcrun_run_hooks (const struct oci_hook *hooks, size_t n, enum oci_hook_sta
 void libcrun_run_hooks_warn (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
                              const char *state_json, const struct libcrun_hook_options *o);
 
+/* The state object of the runtime spec (ociVersion, id, status, pid when
+ * > 0, bundle, annotations) into `g`. */
+void libcrun_state_gen (yajl_gen g, const char *id, const char *status, pid_t pid,
+                        const char *bundle, const struct oci_kv *annotations, size_t n);
 char *libcrun_hook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
                                const struct oci_kv *annotations, size_t n);
 

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "mount.h"
 #include "mount_sources.h"
+#include "seccomp_notify.h"
 #include "security.h"
 #include "spawn.h"
 #include "syscalls.h"
@@ -35,6 +36,7 @@ enum sync_type
   SYNC_HOOKS,
   SYNC_CONTINUE,
   SYNC_COMMITTED,
+  SYNC_SECCOMP, /* followed by the seccomp notify listener fd */
 };
 
 /* The state JSON documents may carry large annotations: they travel in
@@ -358,7 +360,7 @@ libcrun_apply_personality (const struct oci_linux *l, libcrun_error_t *err)
 int
 libcrun_linux_prepare_process (const struct oci_process *proc,
                                const struct libcrun_seccomp_program *seccomp, char **exe_out,
-                               libcrun_error_t *err)
+                               int *listener_fd, libcrun_error_t *err)
 {
   /* oom_score_adj is not set here: see libcrun_apply_oom_score_adj. */
   if (libcrun_apply_rlimits (proc, err) < 0)
@@ -378,12 +380,12 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
 
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
    * process still has only before its capabilities are set. */
-  if (seccomp && !proc->no_new_privileges && libcrun_seccomp_load (seccomp, NULL, err) < 0)
+  if (seccomp && !proc->no_new_privileges && libcrun_seccomp_load (seccomp, listener_fd, err) < 0)
     return libcrun_error_wrap (err, "load the seccomp filter");
   if (libcrun_set_user (proc, err) < 0 || libcrun_apply_capabilities (proc, err) < 0
       || libcrun_apply_no_new_privs (proc, err) < 0)
     return -1;
-  if (seccomp && proc->no_new_privileges && libcrun_seccomp_load (seccomp, NULL, err) < 0)
+  if (seccomp && proc->no_new_privileges && libcrun_seccomp_load (seccomp, listener_fd, err) < 0)
     return libcrun_error_wrap (err, "load the seccomp filter");
   return 0;
 }
@@ -431,6 +433,7 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
   cleanup_close int master = -1, slave = -1;
   cleanup_close int fifo = -1;
   int *mount_fds = NULL;
+  cleanup_close int listener = -1;
   char c;
 
   /* Wait for the parent to write our id mappings, then take the bind
@@ -577,7 +580,13 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
 
   if (libcrun_apply_personality (config->linux_cfg, err) < 0)
     return -1;
-  if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, err) < 0)
+  if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, &listener, err) < 0)
+    return -1;
+  /* The notify listener goes to the runtime, which hands it to the agent
+   * (seccomp_notify.c).  The filter is already in force: a profile that
+   * sends sendmsg itself to the agent would wait for it here. */
+  if (listener >= 0
+      && (sync_send (sync, SYNC_SECCOMP, err) < 0 || libcrun_send_fd (sync, listener, err) < 0))
     return -1;
 
   /* The log handler may write to a file of the runtime's that is closed
@@ -923,6 +932,14 @@ read_child_messages (const struct libcrun_init_options *o, int sync, struct libc
           if (continue_after_hooks (o, sync, h->pid, err) < 0)
             return -1;
           break;
+        case SYNC_SECCOMP:
+          {
+            cleanup_close int fd = libcrun_recv_fd (sync, err);
+            if (fd < 0
+                || libcrun_seccomp_send_listener (o->config, o->id, o->bundle, h->pid, fd, err) < 0)
+              return -1;
+            break;
+          }
         case SYNC_ERROR:
           return libcrun_make_error (err, 0, "%s", buf + 1);
         default:

@@ -79,10 +79,12 @@ int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcr
  * and `exec`, in the calling process: oom_score_adj, rlimits, cwd, lookup of
  * args[0] in the process' PATH (*exe_out), seccomp (before dropping
  * capabilities unless no_new_privileges), user, capabilities,
- * no_new_privs. */
+ * no_new_privs.  A filter with SCMP_ACT_NOTIFY rules gets a listener: its
+ * fd goes to *listener_fd when that is not NULL (else it is closed, and the
+ * notifying syscalls fail with ENOSYS). */
 int libcrun_linux_prepare_process (const struct oci_process *proc,
                                    const struct libcrun_seccomp_program *seccomp, char **exe_out,
-                                   libcrun_error_t *err);
+                                   int *listener_fd, libcrun_error_t *err);
 
 /* In a child of the runtime: send `tag` followed by the error message on
  * fd (a sync socket or fifo) and _exit(1). */

@@ -71,10 +71,9 @@ libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *err)
 }
 
 int
-libcrun_send_fd (int sock, int fd, libcrun_error_t *err)
+libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len, libcrun_error_t *err)
 {
-  char byte = 0;
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -82,6 +81,7 @@ libcrun_send_fd (int sock, int fd, libcrun_error_t *err)
   } u;
   struct msghdr msg = { 0 };
   struct cmsghdr *c;
+  ssize_t n;
 
   memset (&u, 0, sizeof (u));
   msg.msg_iov = &iov;
@@ -93,10 +93,27 @@ libcrun_send_fd (int sock, int fd, libcrun_error_t *err)
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (c), &fd, sizeof (int));
-  while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+  while ((n = sendmsg (sock, &msg, MSG_NOSIGNAL)) < 0)
     if (errno != EINTR)
       return libcrun_make_error (err, errno, "send fd");
+  /* A stream socket may take part of it: the rest goes without the fd. */
+  while ((size_t)n < len)
+    {
+      ssize_t m = send (sock, (const char *)data + n, len - (size_t)n, MSG_NOSIGNAL);
+      if (m < 0 && errno == EINTR)
+        continue;
+      if (m <= 0)
+        return libcrun_make_error (err, m < 0 ? errno : EPIPE, "send");
+      n += m;
+    }
   return 0;
+}
+
+int
+libcrun_send_fd (int sock, int fd, libcrun_error_t *err)
+{
+  char byte = 0;
+  return libcrun_send_fd_with_data (sock, fd, &byte, 1, err);
 }
 
 int
@@ -149,12 +166,12 @@ libcrun_unix_connect (const char *path, libcrun_error_t *err)
   cleanup_close int fd = -1;
 
   if (strlen (path) >= sizeof (addr.sun_path))
-    return libcrun_make_error (err, ENAMETOOLONG, "console socket `%s`", path);
+    return libcrun_make_error (err, ENAMETOOLONG, "unix socket path `%s`", path);
   strcpy (addr.sun_path, path);
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return libcrun_make_error (err, errno, "socket");
   if (connect (fd, (struct sockaddr *)&addr, sizeof (addr)) < 0)
-    return libcrun_make_error (err, errno, "connect to the console socket `%s`", path);
+    return libcrun_make_error (err, errno, "connect to `%s`", path);
   return steal_fd (&fd);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <termios.h>
 #include "error.h"
+#include <stddef.h>
 
 /* Open a new pty through `ptmx` (a path such as "/dev/pts/ptmx"), unlock it
  * and open its slave.  Returns both ends, O_CLOEXEC. */
@@ -26,6 +27,9 @@ int libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *e
 
 /* Send / receive one fd over a unix socket (SCM_RIGHTS). */
 int libcrun_send_fd (int sock, int fd, libcrun_error_t *err);
+/* `fd` with `data` as the payload (the fd rides on the first sendmsg). */
+int libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len,
+                               libcrun_error_t *err);
 int libcrun_recv_fd (int sock, libcrun_error_t *err);
 /* One message of one byte, with a descriptor (*fd) or without (*fd = -1). */
 int libcrun_recv_optional_fd (int sock, int *fd, libcrun_error_t *err);
