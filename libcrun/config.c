@@ -1609,6 +1609,11 @@ parse_config (struct parser *p, yajl_val top, struct oci_config *c)
   mark = path_enter_key (p, "linux");
   ret = parse_linux (p, v, c->linux_cfg);
   path_leave (p, mark);
+  /* crun's annotation: its mere presence makes an unknown syscall name an
+   * error instead of a warning. */
+  if (ret == 0 && c->linux_cfg->seccomp
+      && oci_kv_lookup (c->annotations, c->n_annotations, "run.oci.seccomp_fail_unknown_syscall"))
+    c->linux_cfg->seccomp->fail_unknown_syscall = true;
   return ret;
 }
 

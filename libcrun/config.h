@@ -165,6 +165,7 @@ struct oci_seccomp
   char **flags;         /* "SECCOMP_FILTER_FLAG_LOG", ... */
   char *listener_path;
   char *listener_metadata;
+  bool fail_unknown_syscall; /* annotation run.oci.seccomp_fail_unknown_syscall */
   struct oci_seccomp_syscall *syscalls;
   size_t n_syscalls;
 };

@@ -266,7 +266,8 @@ add_rules (scmp_filter_ctx ctx, uint32_t action, int nr, const struct scmp_arg_c
 
 static int
 compile_syscall (scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc, size_t i,
-                 uint32_t def_action, bool *notify, bool *clone3_seen, libcrun_error_t *err)
+                 uint32_t def_action, bool fail_unknown, bool *notify, bool *clone3_seen,
+                 libcrun_error_t *err)
 {
   cleanup_free struct scmp_arg_cmp *cmp = NULL;
   char field[64], errno_field[64];
@@ -309,6 +310,11 @@ compile_syscall (scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc, size
 
       if (nr == __NR_SCMP_ERROR)
         {
+          if (fail_unknown)
+            return libcrun_make_error (err, EINVAL,
+                                       "`linux.seccomp.syscalls[%zu].names[%zu]`: unknown syscall "
+                                       "`%s` (annotation run.oci.seccomp_fail_unknown_syscall)",
+                                       i, j, name);
           /* Profiles list syscalls of newer kernels and other
            * architectures; crun skips what libseccomp does not know. */
           libcrun_warning ("seccomp: unknown syscall `%s` skipped", name);
@@ -414,7 +420,8 @@ libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_pro
 
   for (i = 0; i < s->n_syscalls; i++)
     {
-      ret = compile_syscall (ctx, &s->syscalls[i], i, def_action, &notify, &clone3_seen, err);
+      ret = compile_syscall (ctx, &s->syscalls[i], i, def_action, s->fail_unknown_syscall, &notify,
+                             &clone3_seen, err);
       if (ret < 0)
         return ret;
     }

@@ -76,6 +76,18 @@ def test_unknown_syscall_name_warns(runtime, bundle):
     assert "no_such_syscall_xyz" in r.err, r
 
 
+@pytest.mark.crun_only
+def test_fail_unknown_syscall_annotation(runtime, bundle):
+    """run.oci.seccomp_fail_unknown_syscall: an unknown name is an error that
+    names it, and nothing is left behind (the runtime fixture checks)."""
+    bundle.linux["seccomp"] = profile([{"names": ["mkdir", "no_such_syscall_xyz"],
+                                        "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM}])
+    bundle.config.setdefault("annotations", {})["run.oci.seccomp_fail_unknown_syscall"] = "1"
+    r = runtime.run(bundle)
+    assert r.rc == 1, r
+    assert "no_such_syscall_xyz" in r.err, r
+
+
 def test_kill_action(runtime, bundle):
     bundle.linux["seccomp"] = profile([{"names": ["getpgid"], "action": "SCMP_ACT_KILL"}])
     bundle.sh("oci-probe getpgid; echo survived")
