@@ -1191,6 +1191,91 @@ shares_to_weight (uint64_t shares)
   return iw;
 }
 
+/* cpu.rt_runtime_us of `dir`, or -2 when it cannot be read. */
+static int64_t
+read_rt_runtime (const char *dir)
+{
+  cleanup_free char *p = xasprintf ("%s/cpu.rt_runtime_us", dir);
+  char buf[32] = { 0 };
+  cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || read (fd, buf, sizeof (buf) - 1) <= 0)
+    return -2;
+  return strtoll (buf, NULL, 10);
+}
+
+/* A child's real-time runtime must fit in its parent's: when the kernel
+ * refuses it (EINVAL), the ancestors with less are raised first, top
+ * down, up to the first that has enough (the root has the system's whole
+ * budget), and the write is tried again. */
+static int
+write_rt_runtime (const char *dir, int64_t value, libcrun_error_t *err)
+{
+  cleanup_free char *v = fmt_i64 (value);
+  cleanup_free char *up = xstrdup (dir);
+  char *raise[64];
+  size_t n = 0;
+  int ret = cg_write_raw (dir, "cpu.rt_runtime_us", v);
+
+  if (ret != -EINVAL || value < 0)
+    goto done;
+  for (;;)
+    {
+      char *slash = strrchr (up, '/');
+      int64_t have;
+      if (slash == NULL || slash == up || n == sizeof (raise) / sizeof (raise[0]))
+        break;
+      *slash = '\0';
+      have = read_rt_runtime (up);
+      if (have == -2 || have == -1 || have >= value)
+        break;
+      raise[n++] = xstrdup (up);
+    }
+  while (n > 0)
+    {
+      cleanup_free char *a = raise[--n];
+      if (ret == -EINVAL && cg_write_raw (a, "cpu.rt_runtime_us", v) < 0)
+        {
+          ret = -errno;
+          libcrun_make_error (err, EINVAL,
+                              "%s.cpu.realtimeRuntime: `%s` needs at least %s in its parent "
+                              "`%s/cpu.rt_runtime_us`, which cannot be raised",
+                              RES, dir, v, a);
+          while (n > 0)
+            free (raise[--n]);
+          return -1;
+        }
+    }
+  ret = cg_write_raw (dir, "cpu.rt_runtime_us", v);
+done:
+  if (ret < 0)
+    return libcrun_make_error (err, -ret, "%s.cpu.realtimeRuntime: write `%s` to `%s/%s`", RES, v,
+                               dir, "cpu.rt_runtime_us");
+  return 0;
+}
+
+/* realtimePeriod and realtimeRuntime: a runtime above the new period is
+ * refused, so a period that would be below the current runtime goes in
+ * after the runtime. */
+static int
+apply_rt (const char *dir, bool has_runtime, int64_t runtime, bool has_period, int64_t period,
+          libcrun_error_t *err)
+{
+  cleanup_free char *p = has_period ? fmt_i64 (period) : NULL;
+  int ret = has_period ? cg_write_raw (dir, "cpu.rt_period_us", p) : 0;
+
+  if (ret == -EINVAL && has_runtime)
+    {
+      if (write_rt_runtime (dir, runtime, err) < 0)
+        return -1;
+      return cg_write (dir, "cpu.rt_period_us", p, RES ".cpu.realtimePeriod", err);
+    }
+  if (ret < 0)
+    return libcrun_make_error (err, -ret, "%s.cpu.realtimePeriod: write `%s` to `%s/%s`", RES, p,
+                               dir, "cpu.rt_period_us");
+  return has_runtime ? write_rt_runtime (dir, runtime, err) : 0;
+}
+
 static int
 apply_cpu (const struct hierarchies *h, const char *path, yajl_val resources, libcrun_error_t *err)
 {
@@ -1256,16 +1341,8 @@ apply_cpu (const struct hierarchies *h, const char *path, yajl_val resources, li
               else if (has_quota)
                 TRY (cg_write (dir, "cpu.cfs_quota_us", q, RES ".cpu.quota", err));
             }
-          if (has_rt_period)
-            {
-              cleanup_free char *v = fmt_i64 (rt_period);
-              TRY (cg_write (dir, "cpu.rt_period_us", v, RES ".cpu.realtimePeriod", err));
-            }
-          if (has_rt_runtime)
-            {
-              cleanup_free char *v = fmt_i64 (rt_runtime);
-              TRY (cg_write (dir, "cpu.rt_runtime_us", v, RES ".cpu.realtimeRuntime", err));
-            }
+          if (has_rt_runtime || has_rt_period)
+            TRY (apply_rt (dir, has_rt_runtime, rt_runtime, has_rt_period, rt_period, err));
           if (has_burst)
             {
               cleanup_free char *v = fmt_i64 (burst);

@@ -20,6 +20,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
@@ -636,6 +637,338 @@ parse_rlimit (struct parser *p, yajl_val obj, struct oci_rlimit *r, const struct
 }
 
 /* Parse a process object; the path is at the object itself. */
+/* ------------------------------------------------------------------------ */
+/* process.scheduler, process.ioPriority, linux.memoryPolicy                 */
+
+struct named_value
+{
+  const char *name;
+  uint64_t value;
+};
+
+/* The value of the string at obj.key among `names`; the error lists them. */
+static int
+get_named (struct parser *p, yajl_val obj, const char *key, bool required,
+           const struct named_value *names, size_t n, uint64_t *out, bool *present)
+{
+  cleanup_free char *s = NULL;
+  size_t i, mark;
+  int ret = get_string (p, obj, key, required, &s);
+
+  if (ret < 0 || s == NULL)
+    return ret;
+  for (i = 0; i < n; i++)
+    if (strcmp (names[i].name, s) == 0)
+      {
+        *out = names[i].value;
+        if (present)
+          *present = true;
+        return 0;
+      }
+  mark = path_enter_key (p, key);
+  {
+    cleanup_free char *list = xstrdup (names[0].name);
+    for (i = 1; i < n; i++)
+      {
+        char *l = xasprintf ("%s, %s", list, names[i].name);
+        free (list);
+        list = l;
+      }
+    ret = fail (p, "unknown value `%s` (one of %s)", s, list);
+  }
+  path_leave (p, mark);
+  return ret;
+}
+
+/* An array of names from `names`, OR-ed. */
+static int
+get_named_flags (struct parser *p, yajl_val obj, const char *key, const struct named_value *names,
+                 size_t n, uint64_t *out)
+{
+  cleanup_strv char **v = NULL;
+  size_t i, k, mark;
+  int ret = get_strv (p, obj, key, false, &v);
+
+  *out = 0;
+  for (i = 0; ret == 0 && v && v[i]; i++)
+    {
+      for (k = 0; k < n && strcmp (names[k].name, v[i]) != 0; k++)
+        ;
+      if (k < n)
+        {
+          *out |= names[k].value;
+          continue;
+        }
+      mark = path_enter_key (p, key);
+      {
+        size_t mark2 = path_enter_index (p, i);
+        ret = fail (p, "unknown flag `%s`", v[i]);
+        path_leave (p, mark2);
+      }
+      path_leave (p, mark);
+    }
+  return ret;
+}
+
+static const struct named_value sched_policies[]
+    = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 }, { "SCHED_RR", 2 },      { "SCHED_BATCH", 3 },
+        { "SCHED_ISO", 4 },   { "SCHED_IDLE", 5 }, { "SCHED_DEADLINE", 6 } };
+static const struct named_value sched_flags[] = {
+  { "SCHED_FLAG_RESET_ON_FORK", 0x01 },  { "SCHED_FLAG_RECLAIM", 0x02 },
+  { "SCHED_FLAG_DL_OVERRUN", 0x04 },     { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+  { "SCHED_FLAG_KEEP_PARAMS", 0x10 },    { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+  { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+};
+
+/* A sysctl of the deadline scheduler in microseconds, or `dflt`. */
+static uint64_t
+dl_sysctl_us (const char *name, uint64_t dflt)
+{
+  cleanup_free char *path = xasprintf ("/proc/sys/kernel/%s", name);
+  char buf[32] = { 0 };
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || read (fd, buf, sizeof (buf) - 1) <= 0)
+    return dflt;
+  return strtoull (buf, NULL, 10);
+}
+
+/* What sched_setattr would refuse for SCHED_DEADLINE (kernel
+ * __checkparam_dl): said before the container starts, naming the field. */
+static int
+check_deadline (struct parser *p, const struct oci_scheduler *s)
+{
+  uint64_t period = s->period ? s->period : s->deadline;
+  uint64_t min_ns = dl_sysctl_us ("sched_deadline_period_min_us", 100) * 1000;
+  uint64_t max_ns = dl_sysctl_us ("sched_deadline_period_max_us", 4194304) * 1000;
+  const char *key = NULL, *why = NULL;
+  size_t mark;
+  int ret;
+
+  if (s->deadline == 0)
+    key = "deadline", why = "must be set (non-zero) for SCHED_DEADLINE";
+  else if (s->runtime < 1024)
+    key = "runtime", why = "must be at least 1024 (ns) for SCHED_DEADLINE";
+  else if (s->runtime > s->deadline)
+    key = "runtime", why = "must not exceed deadline (runtime <= deadline <= period)";
+  else if (s->period && s->period < s->deadline)
+    key = "period", why = "must not be below deadline (runtime <= deadline <= period)";
+  else if ((s->deadline | s->period) >> 63)
+    key = s->deadline >> 63 ? "deadline" : "period", why = "must be below 2^63";
+  else if (period < min_ns || period > max_ns)
+    key = s->period ? "period" : "deadline",
+    why = "outside the kernel's sched_deadline_period_min_us .. sched_deadline_period_max_us";
+  if (key == NULL)
+    return 0;
+  mark = path_enter_key (p, key);
+  ret = fail (p, "%s", why);
+  path_leave (p, mark);
+  return ret;
+}
+
+static int
+parse_scheduler (struct parser *p, yajl_val obj, struct oci_scheduler *s)
+{
+  uint64_t v = 0;
+  int64_t sn = 0;
+  size_t mark;
+  int ret = get_named (p, obj, "policy", true, sched_policies,
+                       sizeof (sched_policies) / sizeof (sched_policies[0]), &v, NULL);
+
+  s->policy = (unsigned int)v;
+  if (ret == 0 && s->policy == 4)
+    {
+      mark = path_enter_key (p, "policy");
+      ret = fail (p, "SCHED_ISO is not implemented by Linux");
+      path_leave (p, mark);
+    }
+  if (ret == 0)
+    ret = get_int (p, obj, "nice", false, -20, 19, &sn, NULL);
+  s->nice = (int)sn;
+  sn = 0;
+  if (ret == 0)
+    ret = get_int (p, obj, "priority", false, 0, 99, &sn, NULL);
+  s->priority = (unsigned int)sn;
+  if (ret == 0)
+    ret = get_named_flags (p, obj, "flags", sched_flags,
+                           sizeof (sched_flags) / sizeof (sched_flags[0]), &s->flags);
+  if (ret == 0)
+    ret = get_uint (p, obj, "runtime", false, UINT64_MAX, &s->runtime, NULL);
+  if (ret == 0)
+    ret = get_uint (p, obj, "deadline", false, UINT64_MAX, &s->deadline, NULL);
+  if (ret == 0)
+    ret = get_uint (p, obj, "period", false, UINT64_MAX, &s->period, NULL);
+  if (ret < 0)
+    return ret;
+  /* sched_setattr: FIFO and RR take a priority of 1..99, the others 0 */
+  if ((s->policy == 1 || s->policy == 2) != (s->priority != 0))
+    {
+      mark = path_enter_key (p, "priority");
+      ret = fail (p, s->priority ? "must be 0 unless the policy is SCHED_FIFO or SCHED_RR"
+                                 : "must be 1..99 for SCHED_FIFO and SCHED_RR");
+      path_leave (p, mark);
+      return ret;
+    }
+  if (s->policy == 6)
+    return check_deadline (p, s);
+  return 0;
+}
+
+static const struct named_value io_classes[]
+    = { { "IOPRIO_CLASS_RT", 1 }, { "IOPRIO_CLASS_BE", 2 }, { "IOPRIO_CLASS_IDLE", 3 } };
+
+static int
+parse_io_priority (struct parser *p, yajl_val obj, struct oci_io_priority *io)
+{
+  uint64_t v = 0;
+  int64_t sn = 0;
+  int ret = get_named (p, obj, "class", true, io_classes,
+                       sizeof (io_classes) / sizeof (io_classes[0]), &v, NULL);
+
+  io->ioclass = (int)v;
+  if (ret == 0)
+    ret = get_int (p, obj, "priority", false, 0, 7, &sn, NULL);
+  io->priority = (int)sn;
+  return ret;
+}
+
+static const struct named_value mpol_modes[] = {
+  { "MPOL_DEFAULT", 0 },
+  { "MPOL_PREFERRED", 1 },
+  { "MPOL_BIND", 2 },
+  { "MPOL_INTERLEAVE", 3 },
+  { "MPOL_LOCAL", 4 },
+  { "MPOL_PREFERRED_MANY", 5 },
+  { "MPOL_WEIGHTED_INTERLEAVE", 6 },
+};
+#define MPOL_F_NUMA_BALANCING_ (1u << 13)
+#define MPOL_F_RELATIVE_NODES_ (1u << 14)
+#define MPOL_F_STATIC_NODES_ (1u << 15)
+static const struct named_value mpol_flags[] = {
+  { "MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING_ },
+  { "MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES_ },
+  { "MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES_ },
+};
+
+/* "0-3,7" into the bitmap; false on a malformed list or a node >= 1024. */
+static bool
+parse_node_list (const char *s, unsigned long *bits)
+{
+  const size_t w = 8 * sizeof (unsigned long);
+
+  while (*s)
+    {
+      char *end;
+      unsigned long a, b, i;
+
+      if (*s < '0' || *s > '9')
+        return false;
+      a = strtoul (s, &end, 10);
+      b = a;
+      if (*end == '-')
+        {
+          if (end[1] < '0' || end[1] > '9')
+            return false;
+          b = strtoul (end + 1, &end, 10);
+        }
+      if (a > b || b >= OCI_MAX_NUMA_NODES || (*end != ',' && *end != '\0'))
+        return false;
+      for (i = a; i <= b; i++)
+        bits[i / w] |= 1UL << (i % w);
+      s = *end == ',' ? end + 1 : end;
+      if (*end == ',' && *s == '\0')
+        return false;
+    }
+  return true;
+}
+
+/* What set_mempolicy would refuse (mm/mempolicy.c: mpol_new and the flag
+ * checks), said before the container starts. */
+static const char *
+memory_policy_problem (const struct oci_memory_policy *m, const char **key)
+{
+  unsigned int f = m->flags;
+  bool nodal = f & (MPOL_F_STATIC_NODES_ | MPOL_F_RELATIVE_NODES_);
+
+  *key = "flags";
+  if ((f & MPOL_F_STATIC_NODES_) && (f & MPOL_F_RELATIVE_NODES_))
+    return "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other";
+  if ((f & MPOL_F_NUMA_BALANCING_) && m->mode != 2 && m->mode != 5)
+    return "MPOL_F_NUMA_BALANCING needs MPOL_BIND or MPOL_PREFERRED_MANY";
+  switch (m->mode)
+    {
+    case 0: /* MPOL_DEFAULT */
+      *key = "nodes";
+      return m->has_nodes ? "must be empty with MPOL_DEFAULT" : NULL;
+    case 4: /* MPOL_LOCAL */
+      if (nodal)
+        return "MPOL_LOCAL takes no node flags";
+      *key = "nodes";
+      return m->has_nodes ? "must be empty with MPOL_LOCAL" : NULL;
+    case 1: /* MPOL_PREFERRED: no nodes means local allocation */
+      return !m->has_nodes && nodal ? "node flags need nodes with MPOL_PREFERRED" : NULL;
+    default:
+      *key = "nodes";
+      return m->has_nodes ? NULL : "required with this mode";
+    }
+}
+
+static int
+parse_memory_policy (struct parser *p, yajl_val obj, struct oci_memory_policy *m)
+{
+  cleanup_free char *nodes = NULL;
+  uint64_t v = 0;
+  const char *key, *why;
+  size_t i, mark;
+  int ret = get_named (p, obj, "mode", true, mpol_modes,
+                       sizeof (mpol_modes) / sizeof (mpol_modes[0]), &v, NULL);
+
+  m->mode = (int)v;
+  if (ret == 0)
+    ret = get_named_flags (p, obj, "flags", mpol_flags,
+                           sizeof (mpol_flags) / sizeof (mpol_flags[0]), &v);
+  m->flags = (unsigned int)v;
+  if (ret == 0)
+    ret = get_string (p, obj, "nodes", false, &nodes);
+  if (ret < 0)
+    return ret;
+  if (nodes && nodes[0])
+    {
+      if (!parse_node_list (nodes, m->nodes))
+        {
+          mark = path_enter_key (p, "nodes");
+          ret = fail (p, "`%s`: expected node numbers and ranges such as 0-3,7, below %d", nodes,
+                      OCI_MAX_NUMA_NODES);
+          path_leave (p, mark);
+          return ret;
+        }
+      for (i = 0; i < sizeof (m->nodes) / sizeof (m->nodes[0]); i++)
+        m->has_nodes |= m->nodes[i] != 0;
+    }
+  why = memory_policy_problem (m, &key);
+  if (why == NULL)
+    return 0;
+  mark = path_enter_key (p, key);
+  ret = fail (p, "%s", why);
+  path_leave (p, mark);
+  return ret;
+}
+
+/* obj.key parsed into a new *out by fn, or *out left NULL when absent. */
+#define PARSE_OPTIONAL_OBJECT(p, obj, key, out, fn)                                                \
+  ({                                                                                               \
+    yajl_val v_ = NULL;                                                                            \
+    int r_ = get_object ((p), (obj), (key), false, &v_);                                           \
+    if (r_ == 0 && v_)                                                                             \
+      {                                                                                            \
+        size_t m_ = path_enter_key ((p), (key));                                                   \
+        *(out) = xmalloc0 (sizeof (**(out)));                                                      \
+        r_ = fn ((p), v_, *(out));                                                                 \
+        path_leave ((p), m_);                                                                      \
+      }                                                                                            \
+    r_;                                                                                            \
+  })
+
 static int
 parse_process (struct parser *p, yajl_val obj, struct oci_process *proc)
 {
@@ -742,6 +1075,10 @@ parse_process (struct parser *p, yajl_val obj, struct oci_process *proc)
   ret = get_string (p, obj, "apparmorProfile", false, &proc->apparmor_profile);
   if (ret == 0)
     ret = get_string (p, obj, "selinuxLabel", false, &proc->selinux_label);
+  if (ret == 0)
+    ret = PARSE_OPTIONAL_OBJECT (p, obj, "scheduler", &proc->scheduler, parse_scheduler);
+  if (ret == 0)
+    ret = PARSE_OPTIONAL_OBJECT (p, obj, "ioPriority", &proc->io_priority, parse_io_priority);
   return ret;
 }
 
@@ -1471,6 +1808,8 @@ parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
 
   ret = parse_namespaces (p, lx, l);
   if (ret == 0)
+    ret = PARSE_OPTIONAL_OBJECT (p, lx, "memoryPolicy", &l->memory_policy, parse_memory_policy);
+  if (ret == 0)
     ret = parse_id_mappings (p, lx, "uidMappings", &l->uid_mappings, &l->n_uid_mappings);
   if (ret == 0)
     ret = parse_id_mappings (p, lx, "gidMappings", &l->gid_mappings, &l->n_gid_mappings);
@@ -1889,6 +2228,8 @@ libcrun_process_free (struct oci_process *proc)
   free (proc->rlimits);
   free (proc->apparmor_profile);
   free (proc->selinux_label);
+  free (proc->scheduler);
+  free (proc->io_priority);
   free (proc);
 }
 
@@ -1939,6 +2280,7 @@ free_linux (struct oci_linux *l)
   for (i = 0; i < l->n_namespaces; i++)
     free (l->namespaces[i].path);
   free (l->namespaces);
+  free (l->memory_policy);
   free (l->uid_mappings);
   free (l->gid_mappings);
   for (i = 0; i < l->n_devices; i++)

@@ -53,6 +53,34 @@ struct oci_capabilities
   char **ambient;
 };
 
+/* process.scheduler (sched_setattr) */
+struct oci_scheduler
+{
+  unsigned int policy; /* SCHED_OTHER ... SCHED_DEADLINE */
+  int nice;
+  unsigned int priority;
+  uint64_t flags; /* SCHED_FLAG_* */
+  uint64_t runtime, deadline, period;
+};
+
+/* process.ioPriority (ioprio_set) */
+struct oci_io_priority
+{
+  int ioclass; /* IOPRIO_CLASS_RT 1, BE 2, IDLE 3 */
+  int priority;
+};
+
+/* linux.memoryPolicy (set_mempolicy); nodes as the kernel's bitmap of
+ * 1024 nodes, with room for the kernel's off-by-one maxnode */
+#define OCI_MAX_NUMA_NODES 1024
+struct oci_memory_policy
+{
+  int mode;           /* MPOL_DEFAULT ... MPOL_WEIGHTED_INTERLEAVE */
+  unsigned int flags; /* MPOL_F_* */
+  unsigned long nodes[OCI_MAX_NUMA_NODES / (8 * sizeof (unsigned long)) + 1];
+  bool has_nodes;
+};
+
 struct oci_process
 {
   bool terminal;
@@ -71,6 +99,8 @@ struct oci_process
   int oom_score_adj;
   char *apparmor_profile;
   char *selinux_label;
+  struct oci_scheduler *scheduler;     /* NULL when absent */
+  struct oci_io_priority *io_priority; /* NULL when absent */
 };
 
 struct oci_id_mapping;
@@ -179,6 +209,7 @@ struct oci_time_offset
 
 struct oci_linux
 {
+  struct oci_memory_policy *memory_policy; /* NULL when absent */
   struct oci_namespace *namespaces;
   size_t n_namespaces;
   struct oci_id_mapping *uid_mappings;

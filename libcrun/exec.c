@@ -1,6 +1,7 @@
 #include "exec.h"
 #include "cgroup.h"
 #include "linux.h"
+#include "process_attrs.h"
 #include "log.h"
 #include "seccomp.h"
 #include "security.h"
@@ -143,6 +144,7 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
 
   libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
   if (libcrun_apply_personality (c->linux_cfg, &err) < 0
+      || libcrun_apply_memory_policy (c->linux_cfg, &err) < 0
       || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0)
     libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
 

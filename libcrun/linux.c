@@ -4,6 +4,7 @@
 #include "log.h"
 #include "mount.h"
 #include "mount_sources.h"
+#include "process_attrs.h"
 #include "seccomp_notify.h"
 #include "security.h"
 #include "spawn.h"
@@ -378,6 +379,10 @@ libcrun_linux_prepare_process (const struct oci_process *proc,
   if (proc->user.uid != 0 || proc->user.gid != 0)
     chown_stdio (proc);
 
+  /* Real-time and deadline policies and the RT I/O class need
+   * CAP_SYS_NICE or CAP_SYS_ADMIN: set while they are still held. */
+  if (libcrun_apply_scheduler (proc, err) < 0 || libcrun_apply_io_priority (proc, err) < 0)
+    return -1;
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
    * process still has only before its capabilities are set. */
   if (seccomp && !proc->no_new_privileges && libcrun_seccomp_load (seccomp, listener_fd, err) < 0)
@@ -578,7 +583,8 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
         return libcrun_make_error (err, errno, "join a new session keyring");
     }
 
-  if (libcrun_apply_personality (config->linux_cfg, err) < 0)
+  if (libcrun_apply_personality (config->linux_cfg, err) < 0
+      || libcrun_apply_memory_policy (config->linux_cfg, err) < 0)
     return -1;
   if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, &listener, err) < 0)
     return -1;

@@ -5,6 +5,7 @@
  *   oci-probe personality VAL      raw personality(2) with VAL (hex or dec)
  *   oci-probe getpgid              raw getpgid(0)
  *   oci-probe readfd N             read fd N to EOF and print it
+ *   oci-probe ioprio               raw ioprio_get of the caller: "class N prio M"
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -60,6 +61,14 @@ main (int argc, char **argv)
     return report (syscall (SYS_personality, strtoul (argv[2], NULL, 0)));
   if (strcmp (argv[1], "getpgid") == 0)
     return report (syscall (SYS_getpgid, 0));
+  if (strcmp (argv[1], "ioprio") == 0)
+    {
+      long r = syscall (SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+      if (r < 0)
+        return report (r);
+      printf ("class %ld prio %ld\n", r >> 13, r & 7);
+      return 0;
+    }
   if (strcmp (argv[1], "readfd") == 0 && argc == 3)
     {
       char buf[4096];
