@@ -1901,6 +1901,37 @@ parse_linux (struct parser *p, yajl_val lx, struct oci_linux *l)
 /* ------------------------------------------------------------------------ */
 /* Whole document                                                           */
 
+/* crun's run.oci.timens_offset="CLOCK SECONDS NANOSECONDS" (CLOCK:
+ * monotonic or boottime): an offset of a new time namespace that
+ * linux.timeOffsets does not give already. */
+static int
+apply_timens_offset_annotation (struct parser *p, struct oci_config *c)
+{
+  const char *v = oci_kv_lookup (c->annotations, c->n_annotations, "run.oci.timens_offset");
+  struct oci_time_offset *t;
+  char clock[16];
+  long long secs;
+  unsigned long nsecs;
+  int n = 0;
+
+  if (v == NULL)
+    return 0;
+  if (sscanf (v, "%15s %lld %lu%n", clock, &secs, &nsecs, &n) != 3 || v[n] != '\0'
+      || nsecs >= 1000000000UL || (strcmp (clock, "monotonic") && strcmp (clock, "boottime")))
+    return fail (p,
+                 "annotation `run.oci.timens_offset`: `%s`: expected `monotonic|boottime "
+                 "SECONDS NANOSECONDS`",
+                 v);
+  t = strcmp (clock, "monotonic") == 0 ? &c->linux_cfg->time_monotonic
+                                       : &c->linux_cfg->time_boottime;
+  if (t->present)
+    return 0;
+  t->present = true;
+  t->secs = secs;
+  t->nanosecs = (uint32_t)nsecs;
+  return 0;
+}
+
 static int
 parse_config (struct parser *p, yajl_val top, struct oci_config *c)
 {
@@ -1940,6 +1971,10 @@ parse_config (struct parser *p, yajl_val top, struct oci_config *c)
     ret = get_string_map (p, top, "annotations", &c->annotations, &c->n_annotations);
   if (ret < 0)
     return ret;
+  /* crun's: the process keeps the supplementary groups it inherits */
+  if (c->process
+      && oci_kv_lookup (c->annotations, c->n_annotations, "run.oci.keep_original_groups"))
+    c->process->keep_original_groups = true;
 
   ret = get_object (p, top, "linux", false, &v);
   if (ret < 0 || v == NULL)
@@ -1953,6 +1988,8 @@ parse_config (struct parser *p, yajl_val top, struct oci_config *c)
   if (ret == 0 && c->linux_cfg->seccomp
       && oci_kv_lookup (c->annotations, c->n_annotations, "run.oci.seccomp_fail_unknown_syscall"))
     c->linux_cfg->seccomp->fail_unknown_syscall = true;
+  if (ret == 0)
+    ret = apply_timens_offset_annotation (p, c);
   return ret;
 }
 

@@ -99,6 +99,7 @@ struct oci_process
   int oom_score_adj;
   char *apparmor_profile;
   char *selinux_label;
+  bool keep_original_groups;           /* annotation run.oci.keep_original_groups */
   struct oci_scheduler *scheduler;     /* NULL when absent */
   struct oci_io_priority *io_priority; /* NULL when absent */
 };

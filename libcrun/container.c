@@ -8,6 +8,7 @@
 #include "log.h"
 #include "seccomp.h"
 #include "seccomp_notify.h"
+#include "annotations.h"
 #include "security.h"
 #include "syscalls.h"
 #include "utils.h"
@@ -302,9 +303,10 @@ libcrun_container_create (const struct libcrun_create_options *o,
    * preserved ones (see fd_holes_fill). */
   if (fd_holes_fill (&holes, 3, o->preserve_fds + o->listen_fds, err) < 0)
     goto out;
-  if (libcrun_autoreap_mode_from_annotations (config->annotations, config->n_annotations, &autoreap,
-                                              err)
-      < 0)
+  if (libcrun_check_annotations (config, err) < 0
+      || libcrun_autoreap_mode_from_annotations (config->annotations, config->n_annotations,
+                                                 &autoreap, err)
+             < 0)
     goto out;
   if (libcrun_hook_options_open (config->annotations, config->n_annotations, autoreap, &hooks, err)
       < 0)
@@ -431,6 +433,8 @@ libcrun_container_create (const struct libcrun_create_options *o,
   libcrun_test_crash_point ("create:committed");
 
   if (o->pid_file && libcrun_write_pid_file (o->pid_file, init.pid, err) < 0)
+    goto out;
+  if (libcrun_send_pidfd_receiver (config, init.pid, init.pidfd, err) < 0)
     goto out;
 
   ret = 0;

@@ -399,6 +399,9 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
   if (libcrun_state_load_config (dirfd, o->id, &config, err) < 0
       || build_process (o, config, err) < 0)
     goto out;
+  /* the container's annotation holds for its exec'd processes too */
+  config->process->keep_original_groups
+      = oci_config_annotation (config, "run.oci.keep_original_groups") != NULL;
   if (config->linux_cfg && config->linux_cfg->seccomp
       && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
     goto out;

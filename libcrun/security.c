@@ -259,8 +259,11 @@ libcrun_set_user (const struct oci_process *p, libcrun_error_t *err)
   gid = u->gid;
 
   /* Groups first, while we still have CAP_SETGID; an empty list still has to
-   * be set so that the host's supplementary groups do not leak in. */
-  if (!setgroups_denied ())
+   * be set so that the host's supplementary groups do not leak in (unless
+   * crun's run.oci.keep_original_groups asks to keep them). */
+  if (p->keep_original_groups)
+    libcrun_debug ("run.oci.keep_original_groups: setgroups skipped");
+  else if (!setgroups_denied ())
     {
       if (setgroups (u->n_additional_gids, u->additional_gids) < 0)
         return libcrun_make_error (err, errno,
