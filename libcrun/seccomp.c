@@ -507,6 +507,24 @@ libcrun_seccomp_load (const struct libcrun_seccomp_program *prog, int *listener_
   return 0;
 }
 
+const char *
+libcrun_seccomp_flag_name (size_t i, bool *supported)
+{
+  unsigned int f;
+  long r;
+
+  if (i >= sizeof (flag_names) / sizeof (flag_names[0]))
+    return NULL;
+  /* The kernel checks the flags before it reads the (NULL) program: an
+   * unknown one is EINVAL, a known one gets further (EFAULT, EACCES). */
+  f = flag_names[i].value;
+  if (f == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+    f |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  r = syscall (__NR_seccomp, SECCOMP_SET_MODE_FILTER, f, NULL);
+  *supported = r < 0 && errno != EINVAL;
+  return flag_names[i].name;
+}
+
 void
 libcrun_seccomp_program_free (struct libcrun_seccomp_program *prog)
 {

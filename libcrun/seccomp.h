@@ -32,4 +32,8 @@ int libcrun_seccomp_load (const struct libcrun_seccomp_program *prog, int *liste
 
 void libcrun_seccomp_program_free (struct libcrun_seccomp_program *prog);
 
+/* The i-th seccomp flag the parser knows (NULL past the last), and whether
+ * the running kernel supports it (`features`). */
+const char *libcrun_seccomp_flag_name (size_t i, bool *supported);
+
 #endif

@@ -4,6 +4,8 @@
 #include "json.h"
 #include "hooks.h"
 #include "mount.h"
+#include "sd_bus_loader.h"
+#include "seccomp.h"
 #include "spawn.h"
 
 #include <argp.h>
@@ -47,16 +49,32 @@ static const char *const seccomp_actions[] = { "SCMP_ACT_ALLOW",       "SCMP_ACT
 static const char *const seccomp_operators[]
     = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",        "SCMP_CMP_LE",
         "SCMP_CMP_LT", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ", NULL };
-static const char *const seccomp_archs[]
-    = { "SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",         "SCMP_ARCH_MIPS",
-        "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
-        "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-        "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_RISCV64",
-        "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",       "SCMP_ARCH_X32",
-        "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      NULL };
-static const char *const seccomp_flags[]
-    = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
-        NULL };
+/* The architectures libseccomp may know: listed only when this libseccomp
+ * resolves the name (seccomp_arch_resolve_name). */
+static const char *const seccomp_archs[] = {
+  "SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",         "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
+  "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
+  "SCMP_ARCH_PPC",      "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_RISCV64",
+  "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",       "SCMP_ARCH_SH",          "SCMP_ARCH_SHEB",
+  "SCMP_ARCH_X32",      "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",      NULL
+};
+static const char *const mpol_modes[]
+    = { "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE",          "MPOL_LOCAL",
+        "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL };
+static const char *const mpol_flags[]
+    = { "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL };
+
+/* crun's annotations this runtime honours, with what they take. */
+static const char *const crun_annotations[][2] = {
+  { "run.oci.keep_original_groups", "present: setgroups is skipped" },
+  { "run.oci.timens_offset", "monotonic|boottime SECONDS NANOSECONDS" },
+  { "run.oci.pidfd_receiver", "absolute path of a unix socket" },
+  { "run.oci.seccomp.receiver", "absolute path of a unix socket (seccomp listener)" },
+  { "run.oci.seccomp_fail_unknown_syscall", "present: unknown syscall names are errors" },
+  { "run.oci.hooks.stdout", "file the hooks' stdout is appended to" },
+  { "run.oci.hooks.stderr", "file the hooks' stderr is appended to" },
+};
 
 /* Annotations that change what the runtime does on the host. */
 static const char *const unsafe_annotations[]
@@ -120,6 +138,28 @@ gen_mount_options (yajl_gen g)
   gen_strings (g, "mountOptions", names);
 }
 
+/* knownFlags: what the parser takes; supportedFlags: what this kernel
+ * takes of those. */
+static void
+gen_seccomp_flags (yajl_gen g)
+{
+  const char *name;
+  bool supported;
+  size_t i;
+
+  json_string (g, "knownFlags");
+  yajl_gen_array_open (g);
+  for (i = 0; (name = libcrun_seccomp_flag_name (i, &supported)); i++)
+    json_string (g, name);
+  yajl_gen_array_close (g);
+  json_string (g, "supportedFlags");
+  yajl_gen_array_open (g);
+  for (i = 0; (name = libcrun_seccomp_flag_name (i, &supported)); i++)
+    if (supported)
+      json_string (g, name);
+  yajl_gen_array_close (g);
+}
+
 int
 crun_command_features (int argc, char **argv)
 {
@@ -130,7 +170,8 @@ crun_command_features (int argc, char **argv)
   char libseccomp_version[32];
   enum libcrun_spawn_rung rung = libcrun_spawn_best_rung ();
   const unsigned char *buf;
-  size_t len;
+  libcrun_error_t err = NULL;
+  size_t len, i;
 
   crun_argp_parse (&argp, argc, argv, NULL);
   snprintf (libseccomp_version, sizeof (libseccomp_version), "%u.%u.%u", v->major, v->minor,
@@ -157,7 +198,8 @@ crun_command_features (int argc, char **argv)
   json_string (g, "v2");
   yajl_gen_bool (g, 1);
   json_string (g, "systemd");
-  yajl_gen_bool (g, 0);
+  yajl_gen_bool (g, libcrun_sd_bus_get (&err) != NULL);
+  libcrun_error_release (&err);
   json_string (g, "systemdUser");
   yajl_gen_bool (g, 0);
   yajl_gen_map_close (g);
@@ -167,13 +209,34 @@ crun_command_features (int argc, char **argv)
   yajl_gen_bool (g, 1);
   gen_strings (g, "actions", seccomp_actions);
   gen_strings (g, "operators", seccomp_operators);
-  gen_strings (g, "archs", seccomp_archs);
-  gen_strings (g, "knownFlags", seccomp_flags);
-  gen_strings (g, "supportedFlags", seccomp_flags);
+  json_string (g, "archs");
+  yajl_gen_array_open (g);
+  for (i = 0; seccomp_archs[i]; i++)
+    {
+      char lower[32];
+      size_t k;
+      snprintf (lower, sizeof (lower), "%s", seccomp_archs[i] + strlen ("SCMP_ARCH_"));
+      for (k = 0; lower[k]; k++)
+        if (lower[k] >= 'A' && lower[k] <= 'Z')
+          lower[k] = (char)(lower[k] - 'A' + 'a');
+      if (seccomp_arch_resolve_name (lower) != 0)
+        json_string (g, seccomp_archs[i]);
+    }
+  yajl_gen_array_close (g);
+  gen_seccomp_flags (g);
   yajl_gen_map_close (g);
   gen_enabled (g, "apparmor", false);
   gen_enabled (g, "selinux", false);
   gen_enabled (g, "intelRdt", false);
+  json_string (g, "mountExtensions");
+  yajl_gen_map_open (g);
+  gen_enabled (g, "idmap", true);
+  yajl_gen_map_close (g);
+  json_string (g, "memoryPolicy");
+  yajl_gen_map_open (g);
+  gen_strings (g, "modes", mpol_modes);
+  gen_strings (g, "flags", mpol_flags);
+  yajl_gen_map_close (g);
   yajl_gen_map_close (g);
 
   json_string (g, "annotations");
@@ -191,6 +254,11 @@ crun_command_features (int argc, char **argv)
   json_string (g, libcrun_spawn_rung_name (rung));
   json_string (g, "run.oci.autoreap.autokill");
   json_string (g, autokill_word (rung));
+  for (i = 0; i < sizeof (crun_annotations) / sizeof (crun_annotations[0]); i++)
+    {
+      json_string (g, crun_annotations[i][0]);
+      json_string (g, crun_annotations[i][1]);
+    }
   yajl_gen_map_close (g);
   gen_strings (g, "potentiallyUnsafeConfigAnnotations", unsafe_annotations);
   yajl_gen_map_close (g);

@@ -192,6 +192,32 @@ def test_features(runtime):
     assert "namespaces" in f["linux"]
 
 
+@pytest.mark.ours_only
+def test_features_shape(runtime):
+    """The runtime spec's features.md document: every member it defines,
+    seccomp's lists as libseccomp and the kernel report them, and the
+    annotations this runtime honours."""
+    f = json.loads(runtime.cmd("features").out)
+    for k in ("ociVersionMin", "ociVersionMax", "hooks", "mountOptions", "linux", "annotations",
+              "potentiallyUnsafeConfigAnnotations"):
+        assert k in f, k
+    lx = f["linux"]
+    for k in ("namespaces", "capabilities", "cgroup", "seccomp", "apparmor", "selinux", "intelRdt",
+              "mountExtensions"):
+        assert k in lx, k
+    assert set(lx["cgroup"]) >= {"v1", "v2", "systemd", "systemdUser"}
+    sc = lx["seccomp"]
+    assert sc["enabled"] is True and "SCMP_ACT_NOTIFY" in sc["actions"]
+    assert "SCMP_ARCH_X86_64" in sc["archs"] and "SCMP_CMP_MASKED_EQ" in sc["operators"]
+    assert set(sc["supportedFlags"]) <= set(sc["knownFlags"]) and "SECCOMP_FILTER_FLAG_LOG" in sc["supportedFlags"]
+    assert lx["mountExtensions"]["idmap"]["enabled"] is True
+    assert "MPOL_BIND" in lx["memoryPolicy"]["modes"]
+    assert "CAP_SYS_ADMIN" in lx["capabilities"]
+    for a in ("run.oci.autoreap", "run.oci.autoreap.spawner", "run.oci.keep_original_groups",
+              "run.oci.seccomp.receiver", "run.oci.pidfd_receiver", "run.oci.timens_offset"):
+        assert a in f["annotations"], a
+
+
 @pytest.mark.parametrize("cid", ["a:b", "a b", "caf\u00e9", "a@b,c=d", "x" * 200])
 def test_container_id_characters_accepted(runtime, bundle, cid):
     """crun's id rule: anything that names one directory (runc is stricter)."""
