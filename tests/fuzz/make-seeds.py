@@ -33,6 +33,16 @@ seeds = {
          "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}],
          "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}]},
         {"destination": "/b", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=755", "rsync"]}])),
+    # process.scheduler, process.ioPriority and linux.memoryPolicy, and crun's annotations
+    "process-attrs.json": json.dumps(dict(
+        base,
+        process=dict(base["process"],
+                     scheduler={"policy": "SCHED_DEADLINE", "runtime": 1000000, "deadline": 2000000,
+                                "period": 2000000, "flags": ["SCHED_FLAG_RECLAIM"]},
+                     ioPriority={"class": "IOPRIO_CLASS_BE", "priority": 4}),
+        annotations={"run.oci.timens_offset": "monotonic 5 7", "run.oci.keep_original_groups": "1"},
+        linux=dict(base.get("linux", {}),
+                   memoryPolicy={"mode": "MPOL_BIND", "nodes": "0-3,7,1000-1023", "flags": ["MPOL_F_STATIC_NODES"]}))),
     "wide-annotations.json": member("annotations", json.dumps({"k%d" % i: "v" * 50 for i in range(20000)})),
 }
 os.makedirs(d, exist_ok=True)

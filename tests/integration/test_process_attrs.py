@@ -31,15 +31,17 @@ def test_scheduler_applied(runtime, bundle, sched, policy):
     assert "nice=%d" % want_nice in out, out
 
 
-def test_scheduler_fifo_with_realtime_runtime(runtime, bundle):
-    """SCHED_FIFO needs real-time bandwidth in the container's cgroup on a
-    kernel with RT group scheduling: given with linux.resources.cpu."""
-    bundle.process["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+@pytest.mark.parametrize("policy,number", [("SCHED_FIFO", "1"), ("SCHED_RR", "2")])
+def test_scheduler_realtime_with_realtime_runtime(runtime, bundle, policy, number):
+    """SCHED_FIFO and SCHED_RR need real-time bandwidth in the container's
+    cgroup on a kernel with RT group scheduling: given with
+    linux.resources.cpu (the parent cgroup is raised to allow it)."""
+    bundle.process["scheduler"] = {"policy": policy, "priority": 10}
     if os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
         bundle.linux.setdefault("resources", {})["cpu"] = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}
     out = runtime.sh_ok(bundle, "cat /proc/self/sched")
     f = sched_fields(out)
-    assert f["policy"] == "1" and f["prio"] == str(99 - 10), out
+    assert f["policy"] == number and f["prio"] == str(99 - 10), out
 
 
 def test_scheduler_deadline(runtime, bundle):
