@@ -766,20 +766,51 @@ send_mapped (const struct libcrun_init_options *o, int sock, pid_t pid, bool new
   return libcrun_send_mount_sources (sock, o->config, o->bundle, pid, new_userns, err);
 }
 
+/* "0:100000:65536, 65536:..." for errors that name the mappings. */
+static char *
+mappings_text (const struct oci_id_mapping *m, size_t n)
+{
+  char *t = xstrdup ("");
+  size_t i;
+
+  for (i = 0; i < n && i < 8; i++)
+    {
+      char *u = xasprintf ("%s%s%u:%u:%u", t, i ? ", " : "", m[i].container_id, m[i].host_id,
+                           m[i].size);
+      free (t);
+      t = u;
+    }
+  if (n > 8)
+    {
+      char *u = xasprintf ("%s, ...", t);
+      free (t);
+      t = u;
+    }
+  return t;
+}
+
+static int
+write_one_mapping (pid_t pid, const char *file, const char *helper, const char *field,
+                   const struct oci_id_mapping *m, size_t n, bool autoreap, libcrun_error_t *err)
+{
+  cleanup_free char *text = NULL;
+
+  if (n == 0 || write_mapping_file (pid, file, helper, m, n, autoreap, err) == 0)
+    return 0;
+  text = mappings_text (m, n);
+  return libcrun_error_wrap (err, "`linux.%s` [%s] (containerID:hostID:size) cannot be set up",
+                             field, text);
+}
+
 static int
 write_mappings (pid_t pid, const struct oci_linux *l, bool autoreap, libcrun_error_t *err)
 {
-  if (l->n_uid_mappings
-      && write_mapping_file (pid, "uid_map", "newuidmap", l->uid_mappings, l->n_uid_mappings,
-                             autoreap, err)
-             < 0)
+  if (write_one_mapping (pid, "uid_map", "newuidmap", "uidMappings", l->uid_mappings,
+                         l->n_uid_mappings, autoreap, err)
+      < 0)
     return -1;
-  if (l->n_gid_mappings
-      && write_mapping_file (pid, "gid_map", "newgidmap", l->gid_mappings, l->n_gid_mappings,
-                             autoreap, err)
-             < 0)
-    return -1;
-  return 0;
+  return write_one_mapping (pid, "gid_map", "newgidmap", "gidMappings", l->gid_mappings,
+                            l->n_gid_mappings, autoreap, err);
 }
 
 /* A pid or time namespace given by path is joined by the process that

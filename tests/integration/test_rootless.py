@@ -99,3 +99,22 @@ def test_rootless_without_xdg_runtime_dir_says_so(rootless_bundle):
     if r.returncode == 0:
         pytest.skip("the default state root is writable by nobody here")
     assert r.returncode == 1 and "set XDG_RUNTIME_DIR or give --root" in r.stderr, r
+
+
+@pytest.mark.ours_only
+def test_rootless_impossible_mapping_names_it(rootless_bundle):
+    """Mappings nobody may write (no subordinate ids): the error names the
+    field and the mappings, and nothing is left."""
+    d, b, xdg, env = rootless_bundle
+    p = os.path.join(b, "config.json")
+    with open(p) as f:
+        c = json.load(f)
+    c["process"]["terminal"] = False
+    c["process"]["args"] = ["true"]
+    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+    with open(p, "w") as f:
+        json.dump(c, f)
+    r = as_nobody([CRUN, "run", "--bundle", b, "rl-1"], env, b)
+    assert r.returncode == 1, r
+    assert "linux.uidMappings" in r.stderr and "0:300000:65536" in r.stderr, r
+    assert os.listdir(os.path.join(xdg, "crun")) == [], "state left under XDG_RUNTIME_DIR"
