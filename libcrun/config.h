@@ -140,7 +140,7 @@ enum oci_hook_stage
 };
 
 /* "prestart", "createRuntime", ... as in config.json. */
-const char *oci_hook_stage_name (enum oci_hook_stage stage);
+LIBCRUN_PUBLIC const char *oci_hook_stage_name (enum oci_hook_stage stage);
 
 struct oci_namespace
 {
@@ -255,31 +255,35 @@ struct oci_config
 
 /* Parse config.json.  `origin` names the document in error messages (usually
  * the file path). */
-int libcrun_config_load_file (const char *path, struct oci_config **out, libcrun_error_t *err);
-int libcrun_config_load_string (const char *json, const char *origin, struct oci_config **out,
-                                libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_config_load_file (const char *path, struct oci_config **out,
+                                             libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_config_load_string (const char *json, const char *origin,
+                                               struct oci_config **out, libcrun_error_t *err);
 
 /* Parse a lone OCI "process" object (crun exec --process FILE). */
-int libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_process_load_file (const char *path, struct oci_process **out,
+                                              libcrun_error_t *err);
 /* A JSON object with the `mounts` section of a config (crun mounts
  * add|remove); only mounts is filled in the returned config. */
-int libcrun_mounts_load_file (const char *path, struct oci_config **out, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_mounts_load_file (const char *path, struct oci_config **out,
+                                             libcrun_error_t *err);
 
-void libcrun_config_free (struct oci_config *config);
-void libcrun_process_free (struct oci_process *process);
+LIBCRUN_PUBLIC void libcrun_config_free (struct oci_config *config);
+LIBCRUN_PUBLIC void libcrun_process_free (struct oci_process *process);
 
 /* Value of key in a key/value array, or NULL. */
-const char *oci_kv_lookup (const struct oci_kv *kv, size_t n, const char *key);
+LIBCRUN_PUBLIC const char *oci_kv_lookup (const struct oci_kv *kv, size_t n, const char *key);
 
 /* Annotation value or NULL. */
-const char *oci_config_annotation (const struct oci_config *config, const char *key);
+LIBCRUN_PUBLIC const char *oci_config_annotation (const struct oci_config *config, const char *key);
 
 /* The namespace entry of that CLONE_NEW* type, or NULL when not requested. */
-const struct oci_namespace *oci_config_namespace (const struct oci_config *config, int type);
+LIBCRUN_PUBLIC const struct oci_namespace *oci_config_namespace (const struct oci_config *config,
+                                                                 int type);
 
 /* Map "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" to
  * CLONE_NEW*; -1 when unknown.  And back. */
-int oci_namespace_type_from_name (const char *name);
-const char *oci_namespace_type_name (int type);
+LIBCRUN_PUBLIC int oci_namespace_type_from_name (const char *name);
+LIBCRUN_PUBLIC const char *oci_namespace_type_name (int type);
 
 #endif

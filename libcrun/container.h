@@ -50,48 +50,53 @@ struct libcrun_container_handle
  * On any failure nothing is left behind: no state directory, no process.
  * With h != NULL the caller takes the init's handle (run in the
  * foreground); otherwise it is closed. */
-int libcrun_container_create (const struct libcrun_create_options *o,
-                              struct libcrun_container_handle *h, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_create (const struct libcrun_create_options *o,
+                                             struct libcrun_container_handle *h,
+                                             libcrun_error_t *err);
 
 /* Write pid to path (--pid-file), atomically: a reader never sees a
  * partial number. */
-int libcrun_write_pid_file (const char *path, pid_t pid, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_write_pid_file (const char *path, pid_t pid, libcrun_error_t *err);
 
 /* `start`: release the init of a created container into its program. */
-int libcrun_container_start (const char *root, const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_start (const char *root, const char *id, libcrun_error_t *err);
 /* The same for a container this process created with start_in_handle;
  * closes h->start_fd and h->report_fd. */
-int libcrun_container_start_handle (const char *root, const char *id,
-                                    struct libcrun_container_handle *h, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_start_handle (const char *root, const char *id,
+                                                   struct libcrun_container_handle *h,
+                                                   libcrun_error_t *err);
 
 /* `kill`: send sig to the init (all: to every process of the container). */
-int libcrun_container_kill (const char *root, const char *id, int sig, bool all,
-                            libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_kill (const char *root, const char *id, int sig, bool all,
+                                           libcrun_error_t *err);
 
 /* `delete`: remove a stopped (or created) container; force kills a running
  * one first and waits for it. */
-int libcrun_container_delete (const char *root, const char *id, bool force, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_delete (const char *root, const char *id, bool force,
+                                             libcrun_error_t *err);
 
 /* Read a container's state and status ("created", "running", ...). */
-int libcrun_container_read_state (const char *root, const char *id, struct libcrun_state *st,
-                                  const char **status, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_read_state (const char *root, const char *id,
+                                                 struct libcrun_state *st, const char **status,
+                                                 libcrun_error_t *err);
 
 /* `state`: the OCI state JSON document. */
-int libcrun_container_state_json (const char *root, const char *id, char **json,
-                                  libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_state_json (const char *root, const char *id, char **json,
+                                                 libcrun_error_t *err);
 
 /* `ps`: pids of every process of the container (its cgroup). */
-int libcrun_container_pids (const char *root, const char *id, pid_t **pids, size_t *n,
-                            libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_pids (const char *root, const char *id, pid_t **pids,
+                                           size_t *n, libcrun_error_t *err);
 
 /* `pause` (freeze true) / `resume` (false), through the freezer. */
-int libcrun_container_pause (const char *root, const char *id, bool freeze, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_pause (const char *root, const char *id, bool freeze,
+                                            libcrun_error_t *err);
 
 /* `update`: apply a linux.resources JSON object to the container's cgroup. */
-int libcrun_container_update (const char *root, const char *id, const char *resources_json,
-                              libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_update (const char *root, const char *id,
+                                             const char *resources_json, libcrun_error_t *err);
 
 /* "TERM", "SIGTERM", "15" -> SIGTERM. */
-int libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err);
 
 #endif

@@ -18,6 +18,12 @@
 
 #include <stdarg.h>
 
+/* Marks the functions of the public API: the library is built with
+ * -fvisibility=hidden, so only these are exported by libcrun.so. */
+#ifndef LIBCRUN_PUBLIC
+#define LIBCRUN_PUBLIC __attribute__ ((visibility ("default")))
+#endif
+
 struct libcrun_error_s
 {
   int status; /* errno value, or 0 */
@@ -27,16 +33,16 @@ typedef struct libcrun_error_s *libcrun_error_t;
 
 /* Fill *err with a new error; errno_value is appended as strerror() when it
  * is not 0.  Returns -1 so that `return libcrun_make_error (...)` reads well. */
-int libcrun_make_error (libcrun_error_t *err, int errno_value, const char *fmt, ...)
+LIBCRUN_PUBLIC int libcrun_make_error (libcrun_error_t *err, int errno_value, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* Prefix the message in *err with context ("context: old message").
  * Returns -1.  A NULL *err is left alone (the caller already failed). */
-int libcrun_error_wrap (libcrun_error_t *err, const char *fmt, ...)
+LIBCRUN_PUBLIC int libcrun_error_wrap (libcrun_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 /* Free the error object and set *err to NULL; safe on NULL. */
-void libcrun_error_release (libcrun_error_t *err);
+LIBCRUN_PUBLIC void libcrun_error_release (libcrun_error_t *err);
 
 /* Attribute that releases an error object when it goes out of scope. */
 #define cleanup_error __attribute__ ((cleanup (libcrun_error_release)))

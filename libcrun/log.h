@@ -5,6 +5,8 @@
 #ifndef LIBCRUN_LOG_H
 #define LIBCRUN_LOG_H
 
+#include "error.h" /* LIBCRUN_PUBLIC */
+
 enum libcrun_log_level
 {
   LIBCRUN_LOG_ERROR = 0,
@@ -17,9 +19,10 @@ typedef void (*libcrun_log_handler_t) (enum libcrun_log_level level, const char 
 
 /* Install the handler (NULL drops everything) and the most verbose level it
  * wants to see; messages above that level are not even formatted. */
-void libcrun_set_log_handler (libcrun_log_handler_t handler, void *arg, enum libcrun_log_level max);
+LIBCRUN_PUBLIC void libcrun_set_log_handler (libcrun_log_handler_t handler, void *arg,
+                                             enum libcrun_log_level max);
 
-void libcrun_log (enum libcrun_log_level level, const char *fmt, ...)
+LIBCRUN_PUBLIC void libcrun_log (enum libcrun_log_level level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 #define libcrun_warning(...) libcrun_log (LIBCRUN_LOG_WARNING, __VA_ARGS__)

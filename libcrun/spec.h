@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include "error.h"
 
-int libcrun_default_spec (bool rootless, uid_t uid, gid_t gid, char **json_out,
-                          libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_default_spec (bool rootless, uid_t uid, gid_t gid, char **json_out,
+                                         libcrun_error_t *err);
 
 #endif

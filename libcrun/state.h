@@ -43,67 +43,72 @@ struct libcrun_state
 
 /* Ids (crun's rule): non-empty, at most 1024 bytes, no `/`, no control
  * characters, not starting with `.`. */
-int libcrun_validate_id (const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_validate_id (const char *id, libcrun_error_t *err);
 
 /* Create <root>/<id> (and root); EEXIST becomes "container `id` already
  * exists".  Returns an O_DIRECTORY fd, locked. */
-int libcrun_state_create_dir (const char *root, const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_create_dir (const char *root, const char *id,
+                                             libcrun_error_t *err);
 
 /* Open and lock <root>/<id>; ENOENT becomes "container `id` does not exist".
  * Returns an O_DIRECTORY fd that holds the lock until closed. */
-int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_open (const char *root, const char *id, libcrun_error_t *err);
 
 /* Open <root>/<id> without locking it, for readers of the status file
  * (replaced whole, never written in place). */
-int libcrun_state_open_unlocked (const char *root, const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_open_unlocked (const char *root, const char *id,
+                                                libcrun_error_t *err);
 
 /* Does a command hold the lock of this directory right now?  (A state
  * that names no init is "creating" while its create runs, else a create
  * that died: "stopped".) */
-bool libcrun_state_lock_busy (int dirfd);
+LIBCRUN_PUBLIC bool libcrun_state_lock_busy (int dirfd);
 
 /* Drop the lock of a dirfd from the two calls above.  A flock belongs to the
  * open file description, which a child keeps until it closes its copy or
  * execs: the container's init holds one until `start` (longer when its
  * seccomp profile refuses close), so the commands that fork into a
  * container unlock before they return instead of relying on close. */
-void libcrun_state_unlock (int dirfd);
+LIBCRUN_PUBLIC void libcrun_state_unlock (int dirfd);
 
-int libcrun_state_write (int dirfd, const struct libcrun_state *st, libcrun_error_t *err);
-int libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st, libcrun_error_t *err);
-void libcrun_state_free (struct libcrun_state *st);
+LIBCRUN_PUBLIC int libcrun_state_write (int dirfd, const struct libcrun_state *st,
+                                        libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_read (int dirfd, const char *id, struct libcrun_state *st,
+                                       libcrun_error_t *err);
+LIBCRUN_PUBLIC void libcrun_state_free (struct libcrun_state *st);
 
 /* The config.json the container was created from (its copy in the state
  * directory). */
-int libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out,
-                               libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out,
+                                              libcrun_error_t *err);
 
 /* Remove <root>/<id> and everything in it. */
-int libcrun_state_remove (const char *root, const char *id, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_remove (const char *root, const char *id, libcrun_error_t *err);
 
 /* Ids of all containers under root, sorted; *ids is a NULL-terminated vector
  * (empty when root does not exist). */
-int libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_list (const char *root, char ***ids, libcrun_error_t *err);
 
 /* "created", "running", "paused" or "stopped", from the process and the
  * fifo; *alive tells whether the init still exists (same pid, same start). */
-const char *libcrun_state_status (int dirfd, const struct libcrun_state *st, bool *alive);
+LIBCRUN_PUBLIC const char *libcrun_state_status (int dirfd, const struct libcrun_state *st,
+                                                 bool *alive);
 
 /* A pidfd of the container's init, opened and then checked against the
  * recorded start time (a recycled pid is never taken for it).  -1 with
  * *err set when it is not running; -1 with *err NULL on a kernel without
  * pidfds, after the same check on the pid. */
-int libcrun_state_init_pidfd (const struct libcrun_state *st, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_init_pidfd (const struct libcrun_state *st, libcrun_error_t *err);
 
 /* The external_descriptors value for a container created now. */
-char *libcrun_external_descriptors (void);
+LIBCRUN_PUBLIC char *libcrun_external_descriptors (void);
 
 /* Start time of a process (field 22 of /proc/PID/stat); 0 if gone. */
-unsigned long long libcrun_process_start_time (pid_t pid);
+LIBCRUN_PUBLIC unsigned long long libcrun_process_start_time (pid_t pid);
 
 /* The OCI state JSON: ociVersion, id, status, pid, bundle, annotations
  * (+ rootfs, created, owner as crun prints them when pretty). */
-int libcrun_state_to_json (const struct libcrun_state *st, const char *status, bool pretty,
-                           char **json, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_state_to_json (const struct libcrun_state *st, const char *status,
+                                          bool pretty, char **json, libcrun_error_t *err);
 
 #endif
