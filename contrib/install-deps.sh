@@ -7,7 +7,7 @@ packages=(
   build-essential autoconf automake libtool pkg-config
   libseccomp-dev libyajl-dev libcap-dev libsystemd-dev
   busybox-static python3-pytest strace iproute2 uidmap
-  crun runc clang-14 libclang-rt-14-dev podman containerd
+  crun runc clang-14 libclang-rt-14-dev clang-format podman containerd
 )
 
 missing=()

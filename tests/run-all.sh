@@ -1,6 +1,6 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian 12 machine as root: installs what
-# is missing, builds, then runs the C unit tests, the integration tests
+# is missing, builds, checks the formatting, then runs the C unit tests, the integration tests
 # (pytest, real containers on a busybox rootfs, podman end to end), both
 # again on an ASan+UBSan build, a fixed-time libFuzzer run (FUZZ_SECONDS, default 120) and the kernel proof
 # (the patched 6.1 kernel built and booted under qemu).  Prints how long each
@@ -29,6 +29,17 @@ unit() {
 		return 1
 	fi
 }
+# the sources formatted as .clang-format says (make check-format)
+format() {
+	if make check-format >"$logs/format.out" 2>&1; then
+		echo "check-format: 1 passed" | tee "$logs/format"
+	else
+		tail -n 40 "$logs/format.out"
+		echo "check-format: 1 failed (run \`make format\`)" | tee "$logs/format"
+		return 1
+	fi
+}
+part format format
 part unit unit
 part integration bash -c "set -o pipefail; make check-integration 2>&1 | tee '$logs/integration'"
 # the unit and integration tests again on an ASan+UBSan build
@@ -49,7 +60,7 @@ unit = open(d + "/unit", errors="replace").read()
 for key, name in (("PASS", "passed"), ("FAIL", "failed"), ("ERROR", "failed"), ("SKIP", "skipped")):
     m = re.findall(r"^# %s: +(\d+)" % key, unit, re.M)
     tot[name] += int(m[-1]) if m else 0
-for part in ("integration", "sanitize", "fuzz", "kernel"):
+for part in ("format", "integration", "sanitize", "fuzz", "kernel"):
     text = open("%s/%s" % (d, part), errors="replace").read()
     lines = [l for l in text.splitlines() if re.search(r"\d+ (passed|failed)", l)]
     if lines:
