@@ -1,5 +1,41 @@
-/* Public header of libcrun: include this one to embed the runtime.
- * See error.h for the error convention and log.h for log handling. */
+/* Public header of libcrun: include this one to embed the runtime (build
+ * with `pkg-config --cflags --libs libcrun`).  See error.h for the error
+ * convention and log.h for log handling.  libcrun.so exports only the
+ * functions marked LIBCRUN_PUBLIC in these headers.
+ *
+ * What the library guarantees to the process that embeds it (each one is
+ * checked by the test named after it):
+ *
+ * - Signals: it installs no signal handler and changes no signal
+ *   disposition or mask of the caller; its hooks and helpers are created
+ *   with exit signal 0, so the caller's SIGCHLD handler and waitpid(-1) never
+ *   see them (tests/unit/test_embed_sigchld.c,
+ *   tests/integration/test_embedder.py with contrib/embedder/supervisor.c).
+ *   The container's init is the caller's child with exit signal SIGCHLD:
+ *   its status belongs to whoever waits for it, as with crun; when a create
+ *   fails, the library kills that init and waits for it itself.
+ * - SIGPIPE: every write of the library to a pipe or socket uses
+ *   MSG_NOSIGNAL or a memfd, so none is raised in the caller
+ *   (tests/integration/test_library_guarantees.py).
+ * - The caller's namespaces, cwd, umask and rlimits are left as they were,
+ *   and no fd is left open once a container is deleted (500 runs in
+ *   test_library_guarantees.py; namespaces joined by path in
+ *   test_embed.py).
+ * - Between clone and exec, the processes the spawner creates (hooks,
+ *   newuidmap/newgidmap, the waiter) call only async-signal-safe functions:
+ *   no malloc, no lock, so threads of the caller that allocate at the same
+ *   time cannot make them hang (tests/unit/test_threads_alloc.c counts the
+ *   allocator calls made in children while four threads allocate).  The
+ *   container's init is not such a process: it runs library code (and
+ *   malloc) between its clone and the container's execve.  An embedder
+ *   whose other threads allocate while it creates a container can, rarely,
+ *   see that init block on an allocator lock held at the clone; create
+ *   containers from a thread of a process that does not allocate
+ *   concurrently, or from a child process, if that matters.
+ * - Out of memory: like crun, the library aborts the process (a failed
+ *   allocation is not reported as an error).
+ * - The library never prints (log.h routes messages to the caller's
+ *   handler) and never exits the caller's process. */
 #ifndef LIBCRUN_H
 #define LIBCRUN_H
 
