@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential autoconf automake libtool pkg-config
+  build-essential autoconf automake libtool pkg-config debhelper dpkg-dev
   libseccomp-dev libyajl-dev libcap-dev libsystemd-dev
   busybox-static python3-pytest strace iproute2 uidmap
   crun runc clang-14 libclang-rt-14-dev clang-format podman containerd

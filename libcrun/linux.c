@@ -346,7 +346,7 @@ chown_stdio (const struct oci_process *proc)
         continue;
       if (st.st_uid == proc->user.uid && st.st_gid == proc->user.gid)
         continue;
-      (void)fchown (fd, proc->user.uid, proc->user.gid);
+      (void)!fchown (fd, proc->user.uid, proc->user.gid);
     }
 }
 
