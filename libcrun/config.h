@@ -286,4 +286,15 @@ LIBCRUN_PUBLIC const struct oci_namespace *oci_config_namespace (const struct oc
 LIBCRUN_PUBLIC int oci_namespace_type_from_name (const char *name);
 LIBCRUN_PUBLIC const char *oci_namespace_type_name (int type);
 
+/* Whether the container's processes can hold CAP_SYS_PTRACE in the
+ * runtime's user namespace: no user namespace of their own, and the
+ * capability in the process (`process`, an `exec --process` file, when
+ * not NULL, else the config's) or among extra_caps (exec --cap).
+ * Such a process passes the ptrace check even on a non-dumpable runtime
+ * process, so the front end then runs from a sealed copy of its binary
+ * (src/crun.c). */
+LIBCRUN_PUBLIC bool libcrun_config_may_ptrace_host (const struct oci_config *c,
+                                                    const struct oci_process *process,
+                                                    char **extra_caps);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <termios.h>
 #include "error.h"
 #include "state.h"
 
@@ -98,5 +99,9 @@ LIBCRUN_PUBLIC int libcrun_container_update (const char *root, const char *id,
 
 /* "TERM", "SIGTERM", "15" -> SIGTERM. */
 LIBCRUN_PUBLIC int libcrun_parse_signal (const char *s, int *sig, libcrun_error_t *err);
+
+/* Put a terminal (a foreground run's or exec's master) in raw mode,
+ * saving the previous settings in *saved. */
+LIBCRUN_PUBLIC int libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *err);
 
 #endif

@@ -39,7 +39,8 @@ struct libcrun_exec_options
 /* Start the process; h receives its pid, pidfd and terminal master (when a
  * tty without console socket).  The caller waits for it through h->pidfd
  * (waitid with __WALL: it may have exit signal 0). */
-int libcrun_container_exec (const struct libcrun_exec_options *o,
-                            struct libcrun_container_handle *h, libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_exec (const struct libcrun_exec_options *o,
+                                           struct libcrun_container_handle *h,
+                                           libcrun_error_t *err);
 
 #endif

@@ -1,7 +1,9 @@
 /* Public header of libcrun: include this one to embed the runtime (build
  * with `pkg-config --cflags --libs libcrun`).  See error.h for the error
- * convention and log.h for log handling.  libcrun.so exports only the
- * functions marked LIBCRUN_PUBLIC in these headers.
+ * convention, log.h for log handling and helpers.h for the allocation
+ * helpers (which abort on out of memory).  libcrun.so exports only the
+ * functions marked LIBCRUN_PUBLIC in these headers; the crun front end
+ * (src/) uses nothing else.
  *
  * What the library guarantees to the process that embeds it (each one is
  * checked by the test named after it):
@@ -40,10 +42,14 @@
 #define LIBCRUN_H
 
 #include "error.h"
+#include "helpers.h"
 #include "log.h"
 #include "config.h"
 #include "state.h"
 #include "container.h"
+#include "exec.h"
+#include "live_mounts.h"
+#include "features.h"
 #include "spec.h"
 
 #endif

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include "error.h"
 
-int libcrun_container_change_mounts (const char *root, const char *id, const char *file, bool add,
-                                     libcrun_error_t *err);
+LIBCRUN_PUBLIC int libcrun_container_change_mounts (const char *root, const char *id,
+                                                    const char *file, bool add,
+                                                    libcrun_error_t *err);
 
 #endif

@@ -37,16 +37,6 @@ int libcrun_refuse_lsm_labels (const char *apparmor, const char *apparmor_what, 
 /* Map "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 if unknown. */
 int libcrun_rlimit_from_name (const char *name);
 
-/* Whether the container's processes can hold CAP_SYS_PTRACE in the
- * runtime's user namespace: no user namespace of their own, and the
- * capability in the process (`process`, an `exec --process` file, when
- * not NULL, else the config's) or among extra_caps (exec --cap).
- * Such a process passes the ptrace check even on a non-dumpable runtime
- * process, so the front end then runs from a sealed copy of its binary
- * (src/crun.c). */
-bool libcrun_config_may_ptrace_host (const struct oci_config *c, const struct oci_process *process,
-                                     char **extra_caps);
-
 /* env (copied) with HOME=<uid's home in the container's /etc/passwd, or
  * "/"> added when it has no HOME, as crun does for run and exec.  Call in
  * the container's root. */

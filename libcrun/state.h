@@ -111,4 +111,9 @@ LIBCRUN_PUBLIC unsigned long long libcrun_process_start_time (pid_t pid);
 LIBCRUN_PUBLIC int libcrun_state_to_json (const struct libcrun_state *st, const char *status,
                                           bool pretty, char **json, libcrun_error_t *err);
 
+/* Is this process rootless: not root, or root only inside a user
+ * namespace that does not map the whole id range (rootless podman runs the
+ * runtime as uid 0 of its own user namespace)? */
+LIBCRUN_PUBLIC bool libcrun_is_rootless (void);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <termios.h>
+#include "container.h" /* libcrun_terminal_make_raw */
 #include "error.h"
 #include <stddef.h>
 
@@ -21,9 +22,6 @@ int libcrun_pty_open (const char *ptmx, int *master, int *slave, libcrun_error_t
 int libcrun_pty_become_stdio (int fd, libcrun_error_t *err);
 
 int libcrun_terminal_set_size (int fd, unsigned int rows, unsigned int cols, libcrun_error_t *err);
-
-/* Put a terminal in raw mode, saving the previous settings in *saved. */
-int libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *err);
 
 /* Send / receive one fd over a unix socket (SCM_RIGHTS). */
 int libcrun_send_fd (int sock, int fd, libcrun_error_t *err);

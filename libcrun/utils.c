@@ -1,4 +1,6 @@
 #include "utils.h"
+#include "state.h" /* libcrun_is_rootless */
+#include "helpers.h"
 #include "syscalls.h"
 
 #include <dirent.h>
@@ -540,3 +542,24 @@ fd_holes_release (struct fd_holes *h)
   h->hole = NULL;
   h->n = 0;
 }
+
+/* The public names of the helpers above (helpers.h): aliases, so that the
+ * library's short names stay unexported. */
+#define PUBLIC_ALIAS(pub, name) __typeof__ (name) pub __attribute__ ((alias (#name)))
+PUBLIC_ALIAS (libcrun_xmalloc, xmalloc);
+PUBLIC_ALIAS (libcrun_xmalloc0, xmalloc0);
+PUBLIC_ALIAS (libcrun_xrealloc, xrealloc);
+PUBLIC_ALIAS (libcrun_xstrdup, xstrdup);
+PUBLIC_ALIAS (libcrun_xasprintf, xasprintf);
+PUBLIC_ALIAS (libcrun_strv_len, strv_len);
+PUBLIC_ALIAS (libcrun_strv_dup, strv_dup);
+PUBLIC_ALIAS (libcrun_strv_free, strv_free);
+PUBLIC_ALIAS (libcrun_strv_append, strv_append);
+PUBLIC_ALIAS (libcrun_read_all_file, read_all_file);
+PUBLIC_ALIAS (libcrun_read_all_fd, read_all_fd);
+PUBLIC_ALIAS (libcrun_write_all, write_all);
+PUBLIC_ALIAS (libcrun_parse_long, parse_long);
+PUBLIC_ALIAS (libcrun_cleanup_freep, cleanup_freep);
+PUBLIC_ALIAS (libcrun_cleanup_closep, cleanup_closep);
+PUBLIC_ALIAS (libcrun_cleanup_fclosep, cleanup_fclosep);
+PUBLIC_ALIAS (libcrun_cleanup_strvp, cleanup_strvp);

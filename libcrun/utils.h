@@ -56,20 +56,19 @@ void strv_append (char ***v, const char *s);
 /* Read a whole file (at most 64 MiB) into a NUL-terminated buffer. */
 int read_all_file (const char *path, char **out, size_t *len, libcrun_error_t *err);
 int read_all_fd (int fd, const char *what, char **out, size_t *len, libcrun_error_t *err);
+/* write()/read() that retry on EINTR and short counts; return 0 or -errno. */
+int write_all (int fd, const void *data, size_t len);
+/* Parse a decimal integer, all of the string; 0 or -1. */
+int parse_long (const char *s, long *out);
+
 /* Write a whole buffer to a file, creating it with mode (O_TRUNC). */
 int write_file (const char *path, const void *data, size_t len, mode_t mode, libcrun_error_t *err);
 /* Same, relative to dirfd; the file is replaced atomically (tmp + rename). */
 int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len,
                           libcrun_error_t *err);
-/* write()/read() that retry on EINTR and short counts; return 0 or -errno. */
-int write_all (int fd, const void *data, size_t len);
 /* write_all for sockets: never raises SIGPIPE (MSG_NOSIGNAL). */
 int send_all (int fd, const void *data, size_t len);
 int read_exact (int fd, void *data, size_t len);
-/* Is this process rootless: not root, or root only inside a user
- * namespace that does not map the whole id range (rootless podman runs the
- * runtime as uid 0 of its own user namespace)? */
-bool libcrun_is_rootless (void);
 
 /* Close and free a -1 terminated fd array (NULL is fine). */
 void close_fd_array (int *fds);
@@ -88,9 +87,6 @@ void libcrun_test_crash_point (const char *point);
 int mkdir_p (const char *path, mode_t mode, libcrun_error_t *err);
 /* Recursively remove a directory tree (no mount crossing). */
 int remove_tree (const char *path, libcrun_error_t *err);
-
-/* Parse a decimal integer, all of the string; 0 or -1. */
-int parse_long (const char *s, long *out);
 
 /* The value of NAME in a NAME=VALUE environment array, or NULL. */
 const char *env_lookup (char *const *env, const char *name);

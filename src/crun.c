@@ -1,7 +1,5 @@
 /* crun: entry point, global options, logging and command dispatch. */
 #include "crun.h"
-#include "security.h"
-#include "spawn.h"
 
 #include <argp.h>
 #include <errno.h>

@@ -5,8 +5,39 @@
 
 #include <argp.h>
 #include <stdbool.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
 #include "libcrun.h"
-#include "utils.h"
+
+/* The library's helpers (helpers.h) under the short names the library
+ * uses inside. */
+#define xmalloc libcrun_xmalloc
+#define xmalloc0 libcrun_xmalloc0
+#define xstrdup libcrun_xstrdup
+#define xasprintf libcrun_xasprintf
+#define strv_free libcrun_strv_free
+#define strv_append libcrun_strv_append
+#define read_all_file libcrun_read_all_file
+#define read_all_fd libcrun_read_all_fd
+#define write_all libcrun_write_all
+#define parse_long libcrun_parse_long
+#define cleanup_free __attribute__ ((cleanup (libcrun_cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (libcrun_cleanup_closep)))
+#define cleanup_strv __attribute__ ((cleanup (libcrun_cleanup_strvp)))
+
+/* A JSON string, and "key": "value" (NULL written as ""), into g. */
+static inline void
+crun_json_string (yajl_gen g, const char *s)
+{
+  yajl_gen_string (g, (const unsigned char *)s, strlen (s));
+}
+
+static inline void
+crun_json_kv (yajl_gen g, const char *key, const char *value)
+{
+  crun_json_string (g, key);
+  crun_json_string (g, value ? value : "");
+}
 
 struct crun_global_options
 {

@@ -1,6 +1,5 @@
 /* crun exec [OPTION...] CONTAINER [COMMAND [ARG...]] */
 #include "crun.h"
-#include "exec.h"
 
 #include <argp.h>
 #include <string.h>

@@ -5,12 +5,11 @@
  * them from a signalfd; the only process it waits for is the container's,
  * through its pidfd. */
 #include "crun.h"
-#include "syscalls.h"
-#include "terminal.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -19,6 +18,13 @@
 #include <unistd.h>
 
 /* Copy what is readable on `from` to `to`; returns false at EOF/error. */
+/* pidfd_send_signal(2) (5.1); glibc 2.36 has no wrapper. */
+static int
+pidfd_signal (int pidfd, int sig, siginfo_t *info, unsigned int flags)
+{
+  return (int)syscall (SYS_pidfd_send_signal, pidfd, sig, info, flags);
+}
+
 static bool
 pump (int from, int to)
 {
@@ -103,7 +109,7 @@ crun_foreground_wait (struct libcrun_container_handle *h)
               if (ssi.ssi_signo == SIGWINCH && h->terminal_master >= 0)
                 copy_window_size (h->terminal_master);
               else
-                sys_pidfd_send_signal (h->pidfd, (int)ssi.ssi_signo, NULL, 0);
+                pidfd_signal (h->pidfd, (int)ssi.ssi_signo, NULL, 0);
             }
         }
       if (n > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))

@@ -1,6 +1,5 @@
 /* crun list [-q] [--format table|json] */
 #include "crun.h"
-#include "json.h"
 
 #include <argp.h>
 #include <stdio.h>
@@ -95,13 +94,13 @@ crun_command_list (int argc, char **argv)
       else if (a.json)
         {
           yajl_gen_map_open (g);
-          json_kv_string (g, "id", st.id);
+          crun_json_kv (g, "id", st.id);
           yajl_gen_string (g, (const unsigned char *)"pid", 3);
           yajl_gen_integer (g, strcmp (status, "stopped") == 0 ? 0 : st.pid);
-          json_kv_string (g, "status", status);
-          json_kv_string (g, "bundle", st.bundle);
-          json_kv_string (g, "created", st.created);
-          json_kv_string (g, "owner", st.owner);
+          crun_json_kv (g, "status", status);
+          crun_json_kv (g, "bundle", st.bundle);
+          crun_json_kv (g, "created", st.created);
+          crun_json_kv (g, "owner", st.owner);
           yajl_gen_map_close (g);
         }
       else

@@ -1,7 +1,6 @@
 /* crun mounts add|remove CONTAINER FILE: change the mounts of a running
  * container (crun's experimental command; libcrun/live_mounts.c). */
 #include "crun.h"
-#include "live_mounts.h"
 
 #include <argp.h>
 #include <string.h>

@@ -2,7 +2,6 @@
  * from --resources (a linux.resources JSON object, "-" for stdin) and/or
  * the individual options, which override the file's values. */
 #include "crun.h"
-#include "json.h"
 
 #include <argp.h>
 #include <ctype.h>
@@ -158,7 +157,7 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
       any = true;
   if (!any)
     return 0;
-  json_string (g, section);
+  crun_json_string (g, section);
   yajl_gen_map_open (g);
   for (k = 0; obj && k < YAJL_GET_OBJECT (obj)->len; k++)
     {
@@ -171,9 +170,9 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
           overridden = true;
       if (overridden)
         continue;
-      json_string (g, key);
+      crun_json_string (g, key);
       if (YAJL_IS_STRING (v))
-        json_string (g, YAJL_GET_STRING (v));
+        crun_json_string (g, YAJL_GET_STRING (v));
       else if (YAJL_IS_NUMBER (v))
         yajl_gen_number (g, YAJL_GET_NUMBER (v), strlen (YAJL_GET_NUMBER (v)));
       else
@@ -188,9 +187,9 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
       long long v;
       if (!a->values[i] || strcmp (fields[i].section, section) != 0)
         continue;
-      json_string (g, fields[i].field);
+      crun_json_string (g, fields[i].field);
       if (fields[i].is_string)
-        json_string (g, a->values[i]);
+        crun_json_string (g, a->values[i]);
       else if (parse_size (a->values[i], &v) == 0)
         yajl_gen_integer (g, v);
       else

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libcrun.h>
+#include <libcrun/libcrun.h>
 
 #define MAX_REAPED 4096
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "libcrun.h"
+#include <libcrun/libcrun.h>
 
 static const char *const names[]
     = { "pid", "pid_for_children", "time", "time_for_children", "mnt", "user", "net", NULL };

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <libcrun.h>
+#include <libcrun/libcrun.h>
 
 static const char *const ns_names[]
     = { "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",

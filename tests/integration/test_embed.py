@@ -20,7 +20,7 @@ def embedder(workdir):
                           capture_output=True, text=True, check=True).stdout.split()
     cflags = subprocess.run(["pkg-config", "--cflags", "yajl"], capture_output=True, text=True,
                             check=True).stdout.split()
-    subprocess.run(["gcc", "-D_GNU_SOURCE", "-iquote", os.path.join(REPO, "libcrun"), *cflags, "-o", out,
+    subprocess.run(["gcc", "-D_GNU_SOURCE", "-I", REPO, *cflags, "-o", out,
                     os.path.join(REPO, "tests", "embed", "embed-create.c"), os.path.join(REPO, "libcrun.a"), *libs],
                    check=True, timeout=120)
     return out

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import IS_RUNC, REPO
 
-PUBLIC_HEADERS = ("libcrun.h", "error.h", "log.h", "config.h", "state.h", "container.h", "spec.h")
+PUBLIC_HEADERS = ("libcrun.h", "error.h", "helpers.h", "log.h", "config.h", "state.h", "container.h",
+                  "exec.h", "live_mounts.h", "features.h", "spec.h")
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,28 @@ def test_embedder_built_with_pkg_config(installed, runtime, bundle, workdir):
                        text=True, timeout=60)
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert "ns pid" in r.stdout, r.stdout
+
+
+def test_the_front_end_uses_only_the_public_api(installed, workdir):
+    """src/ includes only crun.h and libcrun.h, and the crun binary links
+    against the installed libcrun.so alone: a call of anything the shared
+    library does not export would fail the link."""
+    import glob
+    for path in glob.glob(os.path.join(REPO, "src", "*.[ch]")):
+        with open(path) as f:
+            inc = set(re.findall(r'#include "([^"]+)"', f.read()))
+        assert inc <= {"crun.h", "libcrun.h"}, (path, inc)
+    pre = prefix_of(installed)
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(pre, "lib/pkgconfig"), PKG_CONFIG_SYSROOT_DIR=installed)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun", "yajl", "libseccomp", "libcap"],
+                           env=env, capture_output=True, text=True, check=True).stdout.split()
+    exe = os.path.join(workdir, "crun-shared")
+    srcs = sorted(glob.glob(os.path.join(REPO, "src", "*.c")))
+    # the installed headers only: src/ includes them as "libcrun.h"
+    inc = os.path.join(pre, "include", "libcrun")
+    r = subprocess.run(["gcc", "-D_GNU_SOURCE", '-DCRUN_VERSION="shared"', "-iquote", inc, "-Wl,--no-undefined",
+                        "-o", exe, *srcs] + flags, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run([exe, "--version"], env=dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib")),
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "shared" in r.stdout, r
