@@ -214,6 +214,28 @@ fail (struct parser *p, const char *fmt, ...)
   return -1;
 }
 
+/* fail() about the member `key` of the current object. */
+static int fail_at (struct parser *p, const char *key, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static int
+fail_at (struct parser *p, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  char *what = NULL;
+  size_t mark;
+
+  va_start (ap, fmt);
+  if (vasprintf (&what, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  mark = path_enter_key (p, key);
+  fail (p, "%s", what);
+  path_leave (p, mark);
+  free (what);
+  return -1;
+}
+
 static int
 fail_missing (struct parser *p, const char *key)
 {
@@ -629,9 +651,7 @@ parse_rlimit (struct parser *p, yajl_val obj, struct oci_rlimit *r, const struct
   if (ret == 0 && r->soft > r->hard)
     {
       /* setrlimit(2) would refuse it with EINVAL in the container. */
-      mark = path_enter_key (p, "soft");
-      ret = fail (p, "must not be greater than hard (%" PRIu64 ")", r->hard);
-      path_leave (p, mark);
+      ret = fail_at (p, "soft", "must not be greater than hard (%" PRIu64 ")", r->hard);
     }
   return ret;
 }
@@ -742,8 +762,6 @@ check_deadline (struct parser *p, const struct oci_scheduler *s)
   uint64_t min_ns = dl_sysctl_us ("sched_deadline_period_min_us", 100) * 1000;
   uint64_t max_ns = dl_sysctl_us ("sched_deadline_period_max_us", 4194304) * 1000;
   const char *key = NULL, *why = NULL;
-  size_t mark;
-  int ret;
 
   if (s->deadline == 0)
     key = "deadline", why = "must be set (non-zero) for SCHED_DEADLINE";
@@ -760,10 +778,7 @@ check_deadline (struct parser *p, const struct oci_scheduler *s)
     why = "outside the kernel's sched_deadline_period_min_us .. sched_deadline_period_max_us";
   if (key == NULL)
     return 0;
-  mark = path_enter_key (p, key);
-  ret = fail (p, "%s", why);
-  path_leave (p, mark);
-  return ret;
+  return fail_at (p, key, "%s", why);
 }
 
 static int
@@ -771,17 +786,12 @@ parse_scheduler (struct parser *p, yajl_val obj, struct oci_scheduler *s)
 {
   uint64_t v = 0;
   int64_t sn = 0;
-  size_t mark;
   int ret = get_named (p, obj, "policy", true, sched_policies,
                        sizeof (sched_policies) / sizeof (sched_policies[0]), &v, NULL);
 
   s->policy = (unsigned int)v;
   if (ret == 0 && s->policy == 4)
-    {
-      mark = path_enter_key (p, "policy");
-      ret = fail (p, "SCHED_ISO is not implemented by Linux");
-      path_leave (p, mark);
-    }
+    ret = fail_at (p, "policy", "SCHED_ISO is not implemented by Linux");
   if (ret == 0)
     ret = get_int (p, obj, "nice", false, -20, 19, &sn, NULL);
   s->nice = (int)sn;
@@ -802,13 +812,9 @@ parse_scheduler (struct parser *p, yajl_val obj, struct oci_scheduler *s)
     return ret;
   /* sched_setattr: FIFO and RR take a priority of 1..99, the others 0 */
   if ((s->policy == 1 || s->policy == 2) != (s->priority != 0))
-    {
-      mark = path_enter_key (p, "priority");
-      ret = fail (p, s->priority ? "must be 0 unless the policy is SCHED_FIFO or SCHED_RR"
-                                 : "must be 1..99 for SCHED_FIFO and SCHED_RR");
-      path_leave (p, mark);
-      return ret;
-    }
+    return fail_at (p, "priority", "%s",
+                    s->priority ? "must be 0 unless the policy is SCHED_FIFO or SCHED_RR"
+                                : "must be 1..99 for SCHED_FIFO and SCHED_RR");
   if (s->policy == 6)
     return check_deadline (p, s);
   return 0;
@@ -919,7 +925,7 @@ parse_memory_policy (struct parser *p, yajl_val obj, struct oci_memory_policy *m
   cleanup_free char *nodes = NULL;
   uint64_t v = 0;
   const char *key, *why;
-  size_t i, mark;
+  size_t i;
   int ret = get_named (p, obj, "mode", true, mpol_modes,
                        sizeof (mpol_modes) / sizeof (mpol_modes[0]), &v, NULL);
 
@@ -936,11 +942,9 @@ parse_memory_policy (struct parser *p, yajl_val obj, struct oci_memory_policy *m
     {
       if (!parse_node_list (nodes, m->nodes))
         {
-          mark = path_enter_key (p, "nodes");
-          ret = fail (p, "`%s`: expected node numbers and ranges such as 0-3,7, below %d", nodes,
-                      OCI_MAX_NUMA_NODES);
-          path_leave (p, mark);
-          return ret;
+          return fail_at (p, "nodes",
+                          "`%s`: expected node numbers and ranges such as 0-3,7, below %d", nodes,
+                          OCI_MAX_NUMA_NODES);
         }
       for (i = 0; i < sizeof (m->nodes) / sizeof (m->nodes[0]); i++)
         m->has_nodes |= m->nodes[i] != 0;
@@ -948,10 +952,7 @@ parse_memory_policy (struct parser *p, yajl_val obj, struct oci_memory_policy *m
   why = memory_policy_problem (m, &key);
   if (why == NULL)
     return 0;
-  mark = path_enter_key (p, key);
-  ret = fail (p, "%s", why);
-  path_leave (p, mark);
-  return ret;
+  return fail_at (p, key, "%s", why);
 }
 
 /* obj.key parsed into a new *out by fn, or *out left NULL when absent. */
@@ -1599,9 +1600,7 @@ parse_seccomp_syscall (struct parser *p, yajl_val obj, struct oci_seccomp_syscal
   ret = get_strv (p, obj, "names", true, &s->names);
   if (ret == 0 && s->names[0] == NULL)
     {
-      mark = path_enter_key (p, "names");
-      ret = fail (p, "must not be empty");
-      path_leave (p, mark);
+      ret = fail_at (p, "names", "must not be empty");
     }
   if (ret == 0)
     ret = get_string (p, obj, "action", true, &s->action);
@@ -1661,15 +1660,12 @@ parse_seccomp (struct parser *p, yajl_val obj, struct oci_seccomp *s)
     ret = get_string (p, obj, "listenerMetadata", false, &s->listener_metadata);
   if (ret == 0 && s->listener_path && s->listener_path[0] != '/')
     {
-      size_t mark = path_enter_key (p, "listenerPath");
-      ret = fail (p, "must be an absolute path (`%s`)", s->listener_path);
-      path_leave (p, mark);
+      ret = fail_at (p, "listenerPath", "must be an absolute path (`%s`)", s->listener_path);
     }
   if (ret == 0 && s->listener_metadata && s->listener_path == NULL)
     {
-      size_t mark = path_enter_key (p, "listenerMetadata");
-      ret = fail (p, "set, but listenerPath is not (the runtime spec forbids it)");
-      path_leave (p, mark);
+      ret = fail_at (p, "listenerMetadata",
+                     "set, but listenerPath is not (the runtime spec forbids it)");
     }
   if (ret == 0)
     ret = get_array (p, obj, "syscalls", false, &v);
@@ -1774,8 +1770,7 @@ static int
 check_user_namespace_mappings (struct parser *p, struct oci_linux *l)
 {
   const struct oci_namespace *user = NULL;
-  size_t i, mark;
-  int ret = 0;
+  size_t i;
 
   for (i = 0; i < l->n_namespaces; i++)
     if (l->namespaces[i].type == CLONE_NEWUSER)
@@ -1787,10 +1782,7 @@ check_user_namespace_mappings (struct parser *p, struct oci_linux *l)
                                             : NULL;
       if (key == NULL)
         return 0;
-      mark = path_enter_key (p, key);
-      ret = fail (p, "given, but linux.namespaces has no user namespace to apply them to");
-      path_leave (p, mark);
-      return ret;
+      return fail_at (p, key, "given, but linux.namespaces has no user namespace to apply them to");
     }
   if (user->path != NULL)
     return 0;

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from test_library_install import installed, prefix_of  # noqa: F401 (fixture)
+from test_library_install import build_against_installed, installed  # noqa: F401 (fixture)
 
 
 def hook(cmd):
@@ -23,14 +23,9 @@ def hook(cmd):
 
 @pytest.mark.parametrize("autoreap", ["0", "1"])
 def test_supervisor_never_sees_hooks(installed, runtime, bundle, workdir, autoreap):
-    pre = prefix_of(installed)
-    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(pre, "lib/pkgconfig"), PKG_CONFIG_SYSROOT_DIR=installed)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun"], env=env, capture_output=True,
-                           text=True, check=True).stdout.split()
     exe = os.path.join(workdir, "supervisor")
-    r = subprocess.run(["gcc", "-Wall", "-Werror", "-o", exe, os.path.join(REPO, "contrib", "embedder", "supervisor.c")]
-                       + flags + ["-lpthread"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    run_env = build_against_installed(installed, os.path.join(REPO, "contrib", "embedder", "supervisor.c"), exe,
+                                      "-lpthread")
 
     log = os.path.join(workdir, "hooks.log")
     record = hook("echo $$ $PPID >> %s" % log)
@@ -47,7 +42,6 @@ def test_supervisor_never_sees_hooks(installed, runtime, bundle, workdir, autore
     with open(os.path.join(bad, "config.json"), "w") as f:
         json.dump(cfg, f)
 
-    run_env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib"))
     r = subprocess.run([exe, runtime.root, bundle.path, bad, log, "12", "3"], env=run_env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, (r.stdout, r.stderr)

@@ -11,18 +11,12 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from test_library_install import installed, prefix_of  # noqa: F401 (fixture)
+from test_library_install import build_against_installed, installed  # noqa: F401 (fixture)
 
 
 def test_500_runs_leave_the_process_as_it_was(installed, runtime, bundle, workdir):
-    pre = prefix_of(installed)
-    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(pre, "lib/pkgconfig"), PKG_CONFIG_SYSROOT_DIR=installed)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun"], env=env, capture_output=True,
-                           text=True, check=True).stdout.split()
     exe = os.path.join(workdir, "guarantees")
-    r = subprocess.run(["gcc", "-Wall", "-Werror", "-o", exe, os.path.join(REPO, "tests", "embed", "guarantees.c")]
-                       + flags, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    run_env = build_against_installed(installed, os.path.join(REPO, "tests", "embed", "guarantees.c"), exe)
     closes_stdin = {"path": "/bin/sh", "args": ["sh", "-c", "exec 0<&-; exit 0"]}
     bundle.config["hooks"] = {"createRuntime": [closes_stdin], "poststart": [closes_stdin],
                               "poststop": [closes_stdin]}
@@ -30,8 +24,7 @@ def test_500_runs_leave_the_process_as_it_was(installed, runtime, bundle, workdi
     bundle.config.setdefault("annotations", {}).update({"big.%d" % i: "x" * 1000 for i in range(200)})
     bundle.set_args("true")
     bundle.write()
-    r = subprocess.run([exe, runtime.root, bundle.path, "500"], cwd=workdir,
-                       env=dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib")),
+    r = subprocess.run([exe, runtime.root, bundle.path, "500"], cwd=workdir, env=run_env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
     assert r.stdout.startswith("ok runs=500"), r.stdout

@@ -34,6 +34,20 @@ def prefix_of(dest):
     return dest + m.group(1)
 
 
+def build_against_installed(dest, source, out, *extra):
+    """Compile `source` into `out` with `pkg-config --cflags --libs libcrun`
+    of the copy installed in `dest`; returns the environment to run it in."""
+    pre = prefix_of(dest)
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(pre, "lib/pkgconfig"), PKG_CONFIG_SYSROOT_DIR=dest)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun"], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert "-lcrun" in flags, flags
+    r = subprocess.run(["gcc", "-Wall", "-Werror", "-o", out, source] + flags + list(extra), capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib"))
+
+
 def test_installed_files(installed):
     pre = prefix_of(installed)
     for rel in ["bin/crun", "share/man/man1/crun.1", "lib/libcrun.a", "lib/libcrun.so.0.1.0",
@@ -62,18 +76,10 @@ def test_only_the_public_api_is_exported(installed):
 
 
 def test_embedder_built_with_pkg_config(installed, runtime, bundle, workdir):
-    pre = prefix_of(installed)
-    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(pre, "lib/pkgconfig"), PKG_CONFIG_SYSROOT_DIR=installed)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun"], env=env, capture_output=True,
-                           text=True, check=True).stdout.split()
-    assert "-lcrun" in flags, flags
     exe = os.path.join(workdir, "embed-create")
-    r = subprocess.run(["gcc", "-o", exe, os.path.join(REPO, "tests", "embed", "embed-create.c")] + flags,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    run_env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib"))
+    run_env = build_against_installed(installed, os.path.join(REPO, "tests", "embed", "embed-create.c"), exe)
     ldd = subprocess.run(["ldd", exe], env=run_env, capture_output=True, text=True).stdout
-    assert os.path.join(pre, "lib/libcrun.so.0") in ldd, ldd
+    assert os.path.join(prefix_of(installed), "lib/libcrun.so.0") in ldd, ldd
     bundle.set_args("true")
     bundle.write()
     r = subprocess.run([exe, runtime.root, bundle.path, "embedded-1"], env=run_env, capture_output=True,
