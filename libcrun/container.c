@@ -248,265 +248,313 @@ make_start_channel (const struct libcrun_create_options *o, const char *state_di
   return 0;
 }
 
-int
-libcrun_container_create (const struct libcrun_create_options *o,
-                          struct libcrun_container_handle *h, libcrun_error_t *err)
+/* Everything one create holds, from the config to the spawned init. */
+struct create_run
 {
-  cleanup_free char *bundle = NULL, *config_path = NULL, *rootfs = NULL;
-  cleanup_free char *state_dir = NULL, *fifo_path = NULL, *config_json = NULL;
-  cleanup_close int dirfd = -1;
-  struct oci_config *config = NULL;
-  struct libcrun_seccomp_program prog = { 0 };
-  struct libcrun_init_handle init = { .pid = 0, .pidfd = -1, .terminal_master = -1, .sync = -1 };
-  struct libcrun_init_options io;
-  struct libcrun_state st = { 0 };
-  struct libcrun_hook_options hooks = { .stdout_fd = -1, .stderr_fd = -1 };
-  struct before_pivot_ctx bp;
-  cleanup_free char *start_fifo_path = NULL;
+  const struct libcrun_create_options *o;
+  char *bundle, *config_path, *rootfs, *state_dir, *fifo_path, *start_fifo_path, *config_json;
+  size_t config_len;
+  int dirfd;
+  struct oci_config *config; /* errors from here on name the container */
+  const char *cgroups_path;  /* linux.cgroupsPath */
+  struct libcrun_seccomp_program prog;
+  struct libcrun_hook_options hooks;
   enum libcrun_autoreap_mode autoreap;
-  struct libcrun_cgroup *cgroup = NULL;
-  cleanup_free char *systemd_slice = NULL, *systemd_unit = NULL;
-  size_t config_len = 0;
-  struct fd_holes holes = { 0, 0, NULL };
-  int start_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
-  const char *cgroups_path = NULL; /* linux.cgroupsPath */
-  bool state_created = false;
-  int ret = -1;
+  struct libcrun_state st;
+  bool state_created;
+  struct libcrun_cgroup *cgroup;
+  char *systemd_slice, *systemd_unit;
+  struct fd_holes holes;
+  int start_pipe[2], report_pipe[2];
+  struct before_pivot_ctx bp;
+  struct libcrun_init_handle init;
+};
 
-  if (libcrun_validate_id (o->id, err) < 0)
-    return -1;
-  if (resolve_bundle (o->bundle, &bundle, err) < 0)
+/* Read and check everything that can be refused before anything exists:
+ * the config, the terminal rule, annotations, hook files, seccomp. */
+static int
+create_load (struct create_run *c, libcrun_error_t *err)
+{
+  const struct libcrun_create_options *o = c->o;
+
+  if (libcrun_validate_id (o->id, err) < 0 || resolve_bundle (o->bundle, &c->bundle, err) < 0)
     return -1;
   if (o->config_file)
-    config_path = o->config_file[0] == '/' ? xstrdup (o->config_file)
-                                           : xasprintf ("%s/%s", bundle, o->config_file);
+    c->config_path = o->config_file[0] == '/' ? xstrdup (o->config_file)
+                                              : xasprintf ("%s/%s", c->bundle, o->config_file);
   else
-    config_path = xasprintf ("%s/config.json", bundle);
-  if (read_all_file (config_path, &config_json, &config_len, err) < 0)
+    c->config_path = xasprintf ("%s/config.json", c->bundle);
+  if (read_all_file (c->config_path, &c->config_json, &c->config_len, err) < 0
+      || libcrun_config_load_string (c->config_json, c->config_path, &c->config, err) < 0)
     return -1;
-  if (libcrun_config_load_string (config_json, config_path, &config, err) < 0)
+  if (validate_for_create (c->config, c->config_path, c->bundle, &c->rootfs, err) < 0)
     return -1;
-  if (validate_for_create (config, config_path, bundle, &rootfs, err) < 0)
-    goto out;
-  cgroups_path = config->linux_cfg ? config->linux_cfg->cgroups_path : NULL;
+  c->cgroups_path = c->config->linux_cfg ? c->config->linux_cfg->cgroups_path : NULL;
   /* crun's rule: a detached container's terminal has nobody to go to but
    * a console socket. */
-  if (o->detach && config->process && config->process->terminal && o->console_socket == NULL)
-    {
-      libcrun_make_error (err, 0,
-                          "`%s`: `process.terminal` is true: use --console-socket with create "
-                          "or run --detach",
-                          config_path);
-      goto out;
-    }
+  if (o->detach && c->config->process && c->config->process->terminal && o->console_socket == NULL)
+    return libcrun_make_error (err, 0,
+                               "`%s`: `process.terminal` is true: use --console-socket with "
+                               "create or run --detach",
+                               c->config_path);
   /* From here on the library keeps fds open: none may land among the
    * preserved ones (see fd_holes_fill). */
-  if (fd_holes_fill (&holes, 3, o->preserve_fds + o->listen_fds, err) < 0)
-    goto out;
-  if (libcrun_check_annotations (config, err) < 0
-      || libcrun_autoreap_mode_from_annotations (config->annotations, config->n_annotations,
-                                                 &autoreap, err)
+  if (fd_holes_fill (&c->holes, 3, o->preserve_fds + o->listen_fds, err) < 0
+      || libcrun_check_annotations (c->config, err) < 0
+      || libcrun_autoreap_mode_from_annotations (c->config->annotations, c->config->n_annotations,
+                                                 &c->autoreap, err)
+             < 0
+      || libcrun_hook_options_open (c->config->annotations, c->config->n_annotations, c->autoreap,
+                                    &c->hooks, err)
              < 0)
-    goto out;
-  if (libcrun_hook_options_open (config->annotations, config->n_annotations, autoreap, &hooks, err)
-      < 0)
-    goto out;
-  if (config->linux_cfg && config->linux_cfg->seccomp
-      && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
-    {
-      libcrun_error_wrap (err, "`%s`", config_path);
-      goto out;
-    }
-  if (prog.notify && libcrun_seccomp_listener_path (config) == NULL)
-    {
-      libcrun_make_error (err, EINVAL,
-                          "`%s`: linux.seccomp has SCMP_ACT_NOTIFY rules but no listenerPath (nor "
-                          "a run.oci.seccomp.receiver annotation): nothing would answer them",
-                          config_path);
-      goto out;
-    }
-
+    return -1;
+  if (c->config->linux_cfg && c->config->linux_cfg->seccomp
+      && libcrun_seccomp_compile (c->config->linux_cfg->seccomp, &c->prog, err) < 0)
+    return libcrun_error_wrap (err, "`%s`", c->config_path);
+  if (c->prog.notify && libcrun_seccomp_listener_path (c->config) == NULL)
+    return libcrun_make_error (err, EINVAL,
+                               "`%s`: linux.seccomp has SCMP_ACT_NOTIFY rules but no listenerPath "
+                               "(nor a run.oci.seccomp.receiver annotation): nothing would "
+                               "answer them",
+                               c->config_path);
   if (o->systemd_cgroup
-      && libcrun_systemd_unit_names (cgroups_path, o->id, &systemd_slice, &systemd_unit, err) < 0)
-    goto out;
+      && libcrun_systemd_unit_names (c->cgroups_path, o->id, &c->systemd_slice, &c->systemd_unit,
+                                     err)
+             < 0)
+    return -1;
+  return 0;
+}
 
-  /* The order below is chosen so that a runtime killed at any instant
-   * leaves a state `delete -f` understands (README, Crashes): the status
-   * file exists before anything that outlives us (a cgroup, a process, a
-   * scope), names each of them before it is made, and names the init only
-   * once it is ready; until that record is on disk the init dies with us
-   * (libcrun_linux_commit_init).  A directory without a status file is a
-   * create that died before its first write. */
-  dirfd = libcrun_state_create_dir (o->state_root, o->id, err);
-  if (dirfd < 0)
-    goto out;
-  state_created = true;
+/* The state directory with its first status, the config copy and the
+ * start channel.  The order of this and the next steps is chosen so that
+ * a runtime killed at any instant leaves a state `delete -f` understands
+ * (README, Crashes): the status file exists before anything that outlives
+ * us (a cgroup, a process, a scope), names each of them before it is made,
+ * and names the init only once it is ready; until that record is on disk
+ * the init dies with us (libcrun_linux_commit_init).  A directory without
+ * a status file is a create that died before its first write. */
+static int
+create_record (struct create_run *c, libcrun_error_t *err)
+{
+  const struct libcrun_create_options *o = c->o;
+  struct libcrun_state *st = &c->st;
+
+  c->dirfd = libcrun_state_create_dir (o->state_root, o->id, err);
+  if (c->dirfd < 0)
+    return -1;
+  c->state_created = true;
   libcrun_test_crash_point ("create:dir");
-  st.id = (char *)o->id;
-  st.bundle = bundle;
-  st.rootfs = rootfs;
-  st.created = rfc3339_now ();
-  st.owner = xstrdup ("root");
-  st.detached = o->detach;
-  st.autoreap = (int)autoreap;
-  st.systemd_unit = xstrdup (systemd_unit);
-  st.external_descriptors = libcrun_external_descriptors ();
-  fill_state_annotations (&st, config);
+  st->id = (char *)o->id;
+  st->bundle = c->bundle;
+  st->rootfs = c->rootfs;
+  st->created = rfc3339_now ();
+  st->owner = xstrdup ("root");
+  st->detached = o->detach;
+  st->autoreap = (int)c->autoreap;
+  st->systemd_unit = xstrdup (c->systemd_unit);
+  st->external_descriptors = libcrun_external_descriptors ();
+  fill_state_annotations (st, c->config);
   if (!o->cgroups_disabled && !o->systemd_cgroup
-      && libcrun_cgroup_planned_path (cgroups_path, o->id, &st.cgroup_planned, err) < 0)
-    goto out;
-  if (libcrun_state_write (dirfd, &st, err) < 0)
-    goto out;
+      && libcrun_cgroup_planned_path (c->cgroups_path, o->id, &st->cgroup_planned, err) < 0)
+    return -1;
+  if (libcrun_state_write (c->dirfd, st, err) < 0)
+    return -1;
   libcrun_test_crash_point ("create:status");
-  state_dir = xasprintf ("%s/%s", o->state_root, o->id);
-  if (write_file_atomic_at (dirfd, "config.json", config_json, config_len, err) < 0)
-    goto out;
-  if (make_start_channel (o, state_dir, &fifo_path, &start_fifo_path, start_pipe, report_pipe, err)
-      < 0)
-    goto out;
-
+  c->state_dir = xasprintf ("%s/%s", o->state_root, o->id);
+  if (write_file_atomic_at (c->dirfd, "config.json", c->config_json, c->config_len, err) < 0
+      || make_start_channel (o, c->state_dir, &c->fifo_path, &c->start_fifo_path, c->start_pipe,
+                             c->report_pipe, err)
+             < 0)
+    return -1;
   libcrun_test_crash_point ("create:config");
-  if (!o->cgroups_disabled && !o->systemd_cgroup)
-    {
-      if (libcrun_cgroup_create (cgroups_path, o->id, &cgroup, err) < 0)
-        {
-          if (!rootless_cgroup_refused (err))
-            goto out;
-          /* As crun and runc: a rootless container goes without the
-           * cgroups its user may not create (cgroup v1, no delegation). */
-          free (st.cgroup_planned);
-          st.cgroup_planned = NULL;
-        }
-      libcrun_test_crash_point ("create:cgroup");
-      if (cgroup)
-        st.cgroup_path = xstrdup (cgroup->path);
-      if (libcrun_state_write (dirfd, &st, err) < 0)
-        goto out;
-    }
+  return 0;
+}
 
-  bp.o = o;
-  bp.config = config;
-  bp.bundle = bundle;
-  bp.hooks = &hooks;
+/* The container's cgroup (cgroupfs), recorded before the init exists. */
+static int
+create_cgroup (struct create_run *c, libcrun_error_t *err)
+{
+  const struct libcrun_create_options *o = c->o;
+
+  if (o->cgroups_disabled || o->systemd_cgroup)
+    return 0;
+  if (libcrun_cgroup_create (c->cgroups_path, o->id, &c->cgroup, err) < 0)
+    {
+      if (!rootless_cgroup_refused (err))
+        return -1;
+      /* As crun and runc: a rootless container goes without the cgroups
+       * its user may not create (cgroup v1, no delegation). */
+      free (c->st.cgroup_planned);
+      c->st.cgroup_planned = NULL;
+    }
+  libcrun_test_crash_point ("create:cgroup");
+  if (c->cgroup)
+    c->st.cgroup_path = xstrdup (c->cgroup->path);
+  return libcrun_state_write (c->dirfd, &c->st, err);
+}
+
+/* The init, through its set-up up to "ready" (linux.c). */
+static int
+create_spawn (struct create_run *c, libcrun_error_t *err)
+{
+  const struct libcrun_create_options *o = c->o;
+  struct libcrun_init_options io;
+  int ret;
+
+  c->bp.o = o;
+  c->bp.config = c->config;
+  c->bp.bundle = c->bundle;
+  c->bp.hooks = &c->hooks;
   memset (&io, 0, sizeof (io));
   io.id = o->id;
-  io.start_fifo = start_fifo_path;
-  io.hooks = &hooks;
-  io.cgroup = cgroup;
-  io.systemd_slice = systemd_slice;
-  io.systemd_unit = systemd_unit;
-  io.systemd_cgroup = &cgroup;
+  io.start_fifo = c->start_fifo_path;
+  io.hooks = &c->hooks;
+  io.cgroup = c->cgroup;
+  io.systemd_slice = c->systemd_slice;
+  io.systemd_unit = c->systemd_unit;
+  io.systemd_cgroup = &c->cgroup;
   io.before_pivot = run_runtime_create_hooks;
-  io.before_pivot_arg = &bp;
-  io.config = config;
-  io.rootfs = rootfs;
-  io.bundle = bundle;
-  io.exec_fifo = fifo_path;
-  io.exec_pipe = start_pipe[0];
-  io.start_pipe = report_pipe[1];
+  io.before_pivot_arg = &c->bp;
+  io.config = c->config;
+  io.rootfs = c->rootfs;
+  io.bundle = c->bundle;
+  io.exec_fifo = c->fifo_path;
+  io.exec_pipe = c->start_pipe[0];
+  io.start_pipe = c->report_pipe[1];
   io.console_socket = o->console_socket;
-  io.state_lock_fd = dirfd;
+  io.state_lock_fd = c->dirfd;
   io.no_pivot = o->no_pivot;
   io.no_new_keyring = o->no_new_keyring;
   io.preserve_fds = o->preserve_fds + o->listen_fds;
   io.listen_fds = o->listen_fds;
-  io.preserve_holes = &holes;
-  io.seccomp = prog.bpf ? &prog : NULL;
-  ret = libcrun_linux_spawn_init (&io, &init, err);
+  io.preserve_holes = &c->holes;
+  io.seccomp = c->prog.bpf ? &c->prog : NULL;
+  ret = libcrun_linux_spawn_init (&io, &c->init, err);
   /* The init's ends of the pipes are the init's alone. */
-  cleanup_closep (&start_pipe[0]);
-  cleanup_closep (&report_pipe[1]);
-  if (ret < 0)
-    goto out;
-  ret = -1;
-  libcrun_test_crash_point ("create:ready");
+  cleanup_closep (&c->start_pipe[0]);
+  cleanup_closep (&c->report_pipe[1]);
+  if (ret == 0)
+    libcrun_test_crash_point ("create:ready");
+  return ret;
+}
 
-  st.pid = init.pid;
-  st.start_time = libcrun_process_start_time (init.pid);
-  free (st.cgroup_path);
-  st.cgroup_path = cgroup ? xstrdup (cgroup->path) : NULL; /* systemd's is known now */
-  if (libcrun_state_write (dirfd, &st, err) < 0)
-    goto out;
+/* Record the ready init, let it go on, and tell who asked (pid file,
+ * pidfd receiver). */
+static int
+create_commit (struct create_run *c, libcrun_error_t *err)
+{
+  const struct libcrun_create_options *o = c->o;
+
+  c->st.pid = c->init.pid;
+  c->st.start_time = libcrun_process_start_time (c->init.pid);
+  free (c->st.cgroup_path);
+  c->st.cgroup_path = c->cgroup ? xstrdup (c->cgroup->path) : NULL; /* systemd's is known now */
+  if (libcrun_state_write (c->dirfd, &c->st, err) < 0)
+    return -1;
   libcrun_test_crash_point ("create:recorded");
-  if (libcrun_linux_commit_init (&init, err) < 0)
-    goto out;
+  if (libcrun_linux_commit_init (&c->init, err) < 0)
+    return -1;
   libcrun_test_crash_point ("create:committed");
+  if (o->pid_file && libcrun_write_pid_file (o->pid_file, c->init.pid, err) < 0)
+    return -1;
+  return libcrun_send_pidfd_receiver (c->config, c->init.pid, c->init.pidfd, err);
+}
 
-  if (o->pid_file && libcrun_write_pid_file (o->pid_file, init.pid, err) < 0)
-    goto out;
-  if (libcrun_send_pidfd_receiver (config, init.pid, init.pidfd, err) < 0)
-    goto out;
-
-  ret = 0;
-
-out:
-  st.id = NULL;
-  st.bundle = NULL;
-  st.rootfs = NULL;
-  libcrun_state_free (&st);
-  if (init.sync >= 0)
-    close (init.sync);
+static void
+warn_cleanup (int ret, libcrun_error_t *e)
+{
   if (ret < 0)
     {
-      libcrun_linux_kill_init (&init);
-      if (systemd_unit && cgroup)
-        {
-          libcrun_error_t e2 = NULL;
-          if (libcrun_systemd_stop (systemd_unit, &e2) < 0)
-            {
-              libcrun_warning ("cleanup: %s", e2->msg);
-              libcrun_error_release (&e2);
-            }
-        }
-      if (cgroup)
-        {
-          libcrun_error_t e2 = NULL;
-          if (libcrun_cgroup_destroy (cgroup, true, &e2) < 0)
-            {
-              libcrun_warning ("cleanup: %s", e2->msg);
-              libcrun_error_release (&e2);
-            }
-        }
-      if (state_created)
-        {
-          libcrun_error_t e2 = NULL;
-          if (libcrun_state_remove (o->state_root, o->id, &e2) < 0)
-            {
-              libcrun_warning ("cleanup: %s", e2->msg);
-              libcrun_error_release (&e2);
-            }
-        }
-      if (init.pidfd >= 0)
-        close (init.pidfd);
-      if (init.terminal_master >= 0)
-        close (init.terminal_master);
+      libcrun_warning ("cleanup: %s", (*e)->msg);
+      libcrun_error_release (e);
     }
-  else if (h)
+}
+
+/* A create that failed leaves nothing: no init, scope, cgroup or state. */
+static void
+create_undo (struct create_run *c)
+{
+  libcrun_error_t e = NULL;
+
+  libcrun_linux_kill_init (&c->init);
+  if (c->systemd_unit && c->cgroup)
+    warn_cleanup (libcrun_systemd_stop (c->systemd_unit, &e), &e);
+  if (c->cgroup)
+    warn_cleanup (libcrun_cgroup_destroy (c->cgroup, true, &e), &e);
+  if (c->state_created)
+    warn_cleanup (libcrun_state_remove (c->o->state_root, c->o->id, &e), &e);
+}
+
+/* Hand the init to h (a foreground run), or close what refers to it. */
+static void
+create_release (struct create_run *c, bool ok, struct libcrun_container_handle *h)
+{
+  c->st.id = NULL;
+  c->st.bundle = NULL;
+  c->st.rootfs = NULL;
+  libcrun_state_free (&c->st);
+  if (c->init.sync >= 0)
+    close (c->init.sync);
+  if (ok && h)
     {
-      h->pid = init.pid;
-      h->pidfd = init.pidfd;
-      h->terminal_master = init.terminal_master;
-      h->start_fd = steal_fd (&start_pipe[1]);
-      h->report_fd = steal_fd (&report_pipe[0]);
+      h->pid = c->init.pid;
+      h->pidfd = c->init.pidfd;
+      h->terminal_master = c->init.terminal_master;
+      h->start_fd = steal_fd (&c->start_pipe[1]);
+      h->report_fd = steal_fd (&c->report_pipe[0]);
     }
   else
     {
-      if (init.pidfd >= 0)
-        close (init.pidfd);
-      if (init.terminal_master >= 0)
-        close (init.terminal_master);
+      if (c->init.pidfd >= 0)
+        close (c->init.pidfd);
+      if (c->init.terminal_master >= 0)
+        close (c->init.terminal_master);
     }
-  cleanup_closep (&start_pipe[1]);
-  cleanup_closep (&report_pipe[0]);
-  libcrun_cgroup_free (cgroup);
-  libcrun_hook_options_close (&hooks);
-  libcrun_seccomp_program_free (&prog);
-  fd_holes_release (&holes);
-  libcrun_state_unlock (dirfd);
-  libcrun_config_free (config);
-  if (ret < 0)
-    libcrun_error_wrap (err, "create container `%s`", o->id);
-  return ret;
+  cleanup_closep (&c->start_pipe[1]);
+  cleanup_closep (&c->report_pipe[0]);
+  libcrun_cgroup_free (c->cgroup);
+  libcrun_hook_options_close (&c->hooks);
+  libcrun_seccomp_program_free (&c->prog);
+  fd_holes_release (&c->holes);
+  libcrun_state_unlock (c->dirfd);
+  if (c->dirfd >= 0)
+    close (c->dirfd);
+  libcrun_config_free (c->config);
+  free (c->bundle);
+  free (c->config_path);
+  free (c->rootfs);
+  free (c->state_dir);
+  free (c->fifo_path);
+  free (c->start_fifo_path);
+  free (c->config_json);
+  free (c->systemd_slice);
+  free (c->systemd_unit);
+}
+
+int
+libcrun_container_create (const struct libcrun_create_options *o,
+                          struct libcrun_container_handle *h, libcrun_error_t *err)
+{
+  struct create_run c = {
+    .o = o,
+    .dirfd = -1,
+    .hooks = { .stdout_fd = -1, .stderr_fd = -1 },
+    .start_pipe = { -1, -1 },
+    .report_pipe = { -1, -1 },
+    .init = { .pid = 0, .pidfd = -1, .terminal_master = -1, .sync = -1 },
+  };
+  bool ok = create_load (&c, err) == 0 && create_record (&c, err) == 0
+            && create_cgroup (&c, err) == 0 && create_spawn (&c, err) == 0
+            && create_commit (&c, err) == 0;
+  /* the id, the bundle and the config's text are reported as they are */
+  bool wrap = !ok && c.config != NULL;
+
+  if (!ok)
+    create_undo (&c);
+  create_release (&c, ok, h);
+  if (wrap)
+    return libcrun_error_wrap (err, "create container `%s`", o->id);
+  return ok ? 0 : -1;
 }
 
 int
