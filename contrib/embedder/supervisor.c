@@ -13,6 +13,15 @@
  * and no hook, nor a process between a hook and libcrun, ever did.  It
  * prints "ok ..." and exits 0, or prints what went wrong and exits 1.
  *
+ * libcrun.h's limit: a container's init runs library code (malloc
+ * included) after its clone, so no other thread may be inside the
+ * allocator, or hold another lock of libc, at that moment; the init would
+ * wait for that lock forever.  The threads therefore run under the read
+ * side of a lock whose write side each takes only to create a container:
+ * while one creates, the others are parked outside the allocator.  (Its
+ * own fork()s are safe either way: glibc's fork takes the allocator's
+ * locks.)  The SIGCHLD handler only calls waitpid.
+ *
  * Build it against an installed libcrun:
  *   cc -o supervisor supervisor.c $(pkg-config --cflags --libs libcrun) -lpthread */
 #define _GNU_SOURCE
@@ -29,6 +38,9 @@
 #include <libcrun/libcrun.h>
 
 #define MAX_REAPED 4096
+
+/* held shared by every working thread, exclusive for a create (above) */
+static pthread_rwlock_t library_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* What the handler reaped: pids, in order (written only by the handler). */
 static volatile sig_atomic_t n_reaped;
@@ -94,6 +106,7 @@ one_container (struct job *j, int k)
   char id[64];
   bool bad = k % 2 == 1;
   pid_t own;
+  int ret;
 
   snprintf (id, sizeof (id), "sup-%d", k);
   memset (&o, 0, sizeof (o));
@@ -109,7 +122,12 @@ one_container (struct job *j, int k)
   if (own > 0 && j->n_forked < 256)
     j->forked[j->n_forked++] = own;
 
-  if (libcrun_container_create (&o, &h, &err) < 0)
+  pthread_rwlock_unlock (&library_lock);
+  pthread_rwlock_wrlock (&library_lock);
+  ret = libcrun_container_create (&o, &h, &err);
+  pthread_rwlock_unlock (&library_lock);
+  pthread_rwlock_rdlock (&library_lock);
+  if (ret < 0)
     {
       /* the failing hook's status comes back through libcrun */
       if (!bad || strstr (err->msg, "status 3") == NULL)
@@ -122,13 +140,15 @@ one_container (struct job *j, int k)
     fail (j, "create %s succeeded with a failing hook%s", id, "");
   if (j->n_inits < 256)
     j->inits[j->n_inits++] = h.pid;
-  if (libcrun_container_start_handle (j->root, id, &h, &err) < 0)
+  ret = libcrun_container_start_handle (j->root, id, &h, &err);
+  if (ret < 0)
     {
       fail (j, "start %s: %s", id, err->msg);
       libcrun_error_release (&err);
     }
   wait_reaped (h.pid); /* the container's init is ours to reap */
-  if (libcrun_container_delete (j->root, id, true, &err) < 0)
+  ret = libcrun_container_delete (j->root, id, true, &err);
+  if (ret < 0)
     {
       fail (j, "delete %s: %s", id, err->msg);
       libcrun_error_release (&err);
@@ -140,8 +160,11 @@ run_job (void *arg)
 {
   struct job *j = arg;
   int k;
+
+  pthread_rwlock_rdlock (&library_lock);
   for (k = j->first; k < j->first + j->count; k++)
     one_container (j, k);
+  pthread_rwlock_unlock (&library_lock);
   return NULL;
 }
 
