@@ -420,34 +420,14 @@ join_v1_cgroups (const struct preopened *pre, int sync)
   close_fd_array (pre->cgroup_tasks);
 }
 
+/* Join the namespaces given by path (the user namespace first, then, as
+ * root of it, the others) and create the cgroup and time namespaces, which
+ * clone3 does not make here. */
 static int
-child_setup (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
-             bool new_mntns, bool new_userns, char **exe_out, int *fifo_out, int *start_fifo_out,
-             char **created_json, libcrun_error_t *err)
+enter_namespaces (const struct oci_config *config, bool new_userns, libcrun_error_t *err)
 {
-  cleanup_free char *creating_json = NULL;
-  cleanup_close int start_fifo = -1;
-  const struct oci_config *config = o->config;
-  const struct oci_process *proc = config->process;
-  struct libcrun_rootfs_options ro
-      = { .config = config,
-          .rootfs = o->rootfs,
-          .bundle = o->bundle,
-          .no_pivot = o->no_pivot,
-          .userns = oci_config_namespace (config, CLONE_NEWUSER) != NULL };
-  cleanup_close int master = -1, slave = -1;
-  cleanup_close int fifo = -1;
-  int *mount_fds = NULL;
-  cleanup_close int listener = -1;
-  char c;
-
-  /* Wait for the parent to write our id mappings, then take the bind
-   * sources it opened for us. */
-  if (read (sync, &c, 1) != 1 || c != SYNC_MAPPED)
-    return libcrun_make_error (err, 0, "the runtime went away during set-up");
-  if (new_mntns && libcrun_recv_mount_sources (sync, config, new_userns, &mount_fds, err) < 0)
-    return -1;
-  ro.mount_fds = mount_fds;
+  const struct oci_namespace *cns = oci_config_namespace (config, CLONE_NEWCGROUP);
+  const struct oci_namespace *tns = oci_config_namespace (config, CLONE_NEWTIME);
 
   if (join_namespaces (config, true, err) < 0)
     return -1;
@@ -461,118 +441,106 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
     }
   if (join_namespaces (config, false, err) < 0)
     return -1;
-  {
-    const struct oci_namespace *cns = oci_config_namespace (config, CLONE_NEWCGROUP);
-    if (cns && cns->path == NULL && unshare (CLONE_NEWCGROUP) < 0)
-      return libcrun_make_error (err, errno, "create the cgroup namespace");
-  }
-
-  {
-    const struct oci_namespace *tns = oci_config_namespace (config, CLONE_NEWTIME);
-    if (tns && tns->path == NULL)
-      {
-        /* The offsets can be written only before a process enters the new
-         * time namespace; execve moves us into it (Linux 5.16+). */
-        if (unshare (CLONE_NEWTIME) < 0)
-          return libcrun_make_error (err, errno, "create the time namespace");
-        if (write_time_offsets (config->linux_cfg, new_userns, err) < 0)
-          return -1;
-      }
-  }
-
-  /* Opened by the runtime before clone3: in a new user namespace the init
-   * may not be allowed to open the runtime's state directory. */
-  fifo = pre->exec_fifo;
-  start_fifo = pre->start_fifo;
-
-  if (config->hostname && config->hostname[0])
+  if (cns && cns->path == NULL && unshare (CLONE_NEWCGROUP) < 0)
+    return libcrun_make_error (err, errno, "create the cgroup namespace");
+  if (tns && tns->path == NULL)
     {
-      if (sethostname (config->hostname, strlen (config->hostname)) < 0)
-        return libcrun_make_error (err, errno, "set the hostname `%s`", config->hostname);
+      /* The offsets can be written only before a process enters the new
+       * time namespace; execve moves us into it (Linux 5.16+). */
+      if (unshare (CLONE_NEWTIME) < 0)
+        return libcrun_make_error (err, errno, "create the time namespace");
+      if (write_time_offsets (config->linux_cfg, new_userns, err) < 0)
+        return -1;
     }
-  if (config->domainname && config->domainname[0])
-    {
-      if (setdomainname (config->domainname, strlen (config->domainname)) < 0)
-        return libcrun_make_error (err, errno, "set the domainname `%s`", config->domainname);
-    }
+  return 0;
+}
+
+/* Hostname, domainname, sysctls, the nested user namespace limit and a
+ * new network namespace's loopback. */
+static int
+set_up_names_and_kernel (const struct oci_config *config, libcrun_error_t *err)
+{
+  const struct oci_namespace *net = oci_config_namespace (config, CLONE_NEWNET);
+
+  if (config->hostname && config->hostname[0]
+      && sethostname (config->hostname, strlen (config->hostname)) < 0)
+    return libcrun_make_error (err, errno, "set the hostname `%s`", config->hostname);
+  if (config->domainname && config->domainname[0]
+      && setdomainname (config->domainname, strlen (config->domainname)) < 0)
+    return libcrun_make_error (err, errno, "set the domainname `%s`", config->domainname);
   if (write_sysctls (config, err) < 0 || limit_nested_userns (config, err) < 0)
     return -1;
-  {
-    const struct oci_namespace *net = oci_config_namespace (config, CLONE_NEWNET);
-    if (net && net->path == NULL && loopback_up (err) < 0)
-      return -1;
-  }
-
-  if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
-    {
-      int r = libcrun_rootfs_mount (&ro, err);
-      libcrun_close_mount_sources (mount_fds, config->n_mounts);
-      mount_fds = NULL;
-      ro.mount_fds = NULL;
-      if (r < 0)
-        return -1;
-    }
-
-  if (proc->terminal)
-    {
-      cleanup_free char *ptmx = xasprintf ("%s/dev/pts/ptmx", o->rootfs);
-      cleanup_free char *slave_path = NULL;
-      if (access (ptmx, F_OK) < 0)
-        {
-          free (ptmx);
-          ptmx = xasprintf ("%s/dev/ptmx", o->rootfs);
-        }
-      if (libcrun_pty_open (ptmx, &master, &slave, err) < 0)
-        return libcrun_error_wrap (err, "create the container's terminal");
-      if (proc->has_console_size
-          && libcrun_terminal_set_size (slave, proc->console_height, proc->console_width, err) < 0)
-        return -1;
-      slave_path = xasprintf ("/proc/self/fd/%d", slave);
-      if (new_mntns && libcrun_rootfs_bind_console (&ro, slave_path, err) < 0)
-        return -1;
-      if (pre->console >= 0)
-        {
-          if (libcrun_send_fd (pre->console, master, err) < 0)
-            return libcrun_error_wrap (err, "send the pty to `%s`", o->console_socket);
-        }
-      else
-        {
-          if (sync_send (sync, SYNC_PTY, err) < 0 || libcrun_send_fd (sync, master, err) < 0)
-            return -1;
-        }
-    }
-
-  /* createRuntime (by the runtime) then createContainer (here, in the
-   * container's namespaces, paths still resolved on the host): after the
-   * mounts, before pivot_root, as the runtime spec orders them. */
-  if (hooks_handshake (sync, &creating_json, created_json, err) < 0)
+  if (net && net->path == NULL && loopback_up (err) < 0)
     return -1;
-  if (libcrun_run_hooks (config->hooks[OCI_HOOK_CREATE_CONTAINER],
-                         config->n_hooks[OCI_HOOK_CREATE_CONTAINER], OCI_HOOK_CREATE_CONTAINER,
-                         creating_json, o->hooks, err)
-      < 0)
-    return -1;
+  return 0;
+}
 
-  if (new_mntns || oci_config_namespace (config, CLONE_NEWNS))
+/* process.terminal: a pty from the container's devpts, its slave bound on
+ * /dev/console, its master sent to the console socket or the runtime. */
+static int
+open_terminal (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+               const struct libcrun_rootfs_options *ro, bool new_mntns, int *master, int *slave,
+               libcrun_error_t *err)
+{
+  const struct oci_process *proc = o->config->process;
+  cleanup_free char *ptmx = xasprintf ("%s/dev/pts/ptmx", o->rootfs);
+  cleanup_free char *slave_path = NULL;
+
+  if (access (ptmx, F_OK) < 0)
     {
-      if (libcrun_rootfs_pivot (&ro, err) < 0)
+      free (ptmx);
+      ptmx = xasprintf ("%s/dev/ptmx", o->rootfs);
+    }
+  if (libcrun_pty_open (ptmx, master, slave, err) < 0)
+    return libcrun_error_wrap (err, "create the container's terminal");
+  if (proc->has_console_size
+      && libcrun_terminal_set_size (*slave, proc->console_height, proc->console_width, err) < 0)
+    return -1;
+  slave_path = xasprintf ("/proc/self/fd/%d", *slave);
+  if (new_mntns && libcrun_rootfs_bind_console (ro, slave_path, err) < 0)
+    return -1;
+  if (pre->console >= 0)
+    {
+      if (libcrun_send_fd (pre->console, *master, err) < 0)
+        return libcrun_error_wrap (err, "send the pty to `%s`", o->console_socket);
+      return 0;
+    }
+  if (sync_send (sync, SYNC_PTY, err) < 0 || libcrun_send_fd (sync, *master, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* pivot_root (or chroot without a mount namespace), then the process's
+ * session: the pty as its stdio, or a new session. */
+static int
+enter_rootfs (const struct libcrun_init_options *o, const struct libcrun_rootfs_options *ro,
+              bool own_mntns, int slave, libcrun_error_t *err)
+{
+  if (own_mntns)
+    {
+      if (libcrun_rootfs_pivot (ro, err) < 0)
         return -1;
     }
-  else
-    {
-      if (chroot (o->rootfs) < 0)
-        return libcrun_make_error (err, errno, "chroot `%s`", o->rootfs);
-      if (chdir ("/") < 0)
-        return libcrun_make_error (err, errno, "chdir `/`");
-    }
-
+  else if (chroot (o->rootfs) < 0)
+    return libcrun_make_error (err, errno, "chroot `%s`", o->rootfs);
+  else if (chdir ("/") < 0)
+    return libcrun_make_error (err, errno, "chdir `/`");
   if (slave >= 0)
-    {
-      if (libcrun_pty_become_stdio (slave, err) < 0)
-        return -1;
-    }
-  else if (setsid () < 0)
+    return libcrun_pty_become_stdio (slave, err);
+  if (setsid () < 0)
     return libcrun_make_error (err, errno, "setsid");
+  return 0;
+}
+
+/* The last steps before the fds are arranged: keyring, personality,
+ * memory policy, the process itself (libcrun_linux_prepare_process) and
+ * the seccomp notify listener, which goes to the runtime. */
+static int
+finish_process (const struct libcrun_init_options *o, int sync, char **exe_out,
+                libcrun_error_t *err)
+{
+  const struct oci_config *config = o->config;
+  cleanup_close int listener = -1;
 
   if (!o->no_new_keyring)
     {
@@ -582,17 +550,73 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
           && errno != EPERM)
         return libcrun_make_error (err, errno, "join a new session keyring");
     }
-
   if (libcrun_apply_personality (config->linux_cfg, err) < 0
-      || libcrun_apply_memory_policy (config->linux_cfg, err) < 0)
+      || libcrun_apply_memory_policy (config->linux_cfg, err) < 0
+      || libcrun_linux_prepare_process (config->process, o->seccomp, exe_out, &listener, err) < 0)
     return -1;
-  if (libcrun_linux_prepare_process (proc, o->seccomp, exe_out, &listener, err) < 0)
-    return -1;
-  /* The notify listener goes to the runtime, which hands it to the agent
-   * (seccomp_notify.c).  The filter is already in force: a profile that
-   * sends sendmsg itself to the agent would wait for it here. */
+  /* The handler (seccomp_notify.c) gives it to the agent.  The filter is
+   * already in force: a profile that sends sendmsg itself to the agent
+   * would wait for it here. */
   if (listener >= 0
       && (sync_send (sync, SYNC_SECCOMP, err) < 0 || libcrun_send_fd (sync, listener, err) < 0))
+    return -1;
+  return 0;
+}
+
+static int
+child_setup (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+             bool new_mntns, bool new_userns, char **exe_out, int *fifo_out, int *start_fifo_out,
+             char **created_json, libcrun_error_t *err)
+{
+  cleanup_free char *creating_json = NULL;
+  const struct oci_config *config = o->config;
+  bool own_mntns = new_mntns || oci_config_namespace (config, CLONE_NEWNS);
+  struct libcrun_rootfs_options ro
+      = { .config = config,
+          .rootfs = o->rootfs,
+          .bundle = o->bundle,
+          .no_pivot = o->no_pivot,
+          .userns = oci_config_namespace (config, CLONE_NEWUSER) != NULL };
+  cleanup_close int master = -1, slave = -1;
+  /* Opened by the runtime before clone3: in a new user namespace the init
+   * may not be allowed to open the runtime's state directory. */
+  cleanup_close int fifo = pre->exec_fifo, start_fifo = pre->start_fifo;
+  int *mount_fds = NULL;
+  char c;
+
+  /* Wait for the parent to write our id mappings, then take the bind
+   * sources it opened for us. */
+  if (read (sync, &c, 1) != 1 || c != SYNC_MAPPED)
+    return libcrun_make_error (err, 0, "the runtime went away during set-up");
+  if (new_mntns && libcrun_recv_mount_sources (sync, config, new_userns, &mount_fds, err) < 0)
+    return -1;
+  if (enter_namespaces (config, new_userns, err) < 0 || set_up_names_and_kernel (config, err) < 0)
+    return -1;
+  if (own_mntns)
+    {
+      int r;
+      ro.mount_fds = mount_fds;
+      r = libcrun_rootfs_mount (&ro, err);
+      libcrun_close_mount_sources (mount_fds, config->n_mounts);
+      ro.mount_fds = NULL;
+      if (r < 0)
+        return -1;
+    }
+  if (config->process->terminal
+      && open_terminal (o, pre, sync, &ro, new_mntns, &master, &slave, err) < 0)
+    return -1;
+
+  /* createRuntime (by the runtime) then createContainer (here, in the
+   * container's namespaces, paths still resolved on the host): after the
+   * mounts, before pivot_root, as the runtime spec orders them. */
+  if (hooks_handshake (sync, &creating_json, created_json, err) < 0
+      || libcrun_run_hooks (config->hooks[OCI_HOOK_CREATE_CONTAINER],
+                            config->n_hooks[OCI_HOOK_CREATE_CONTAINER], OCI_HOOK_CREATE_CONTAINER,
+                            creating_json, o->hooks, err)
+             < 0)
+    return -1;
+  if (enter_rootfs (o, &ro, own_mntns, slave, err) < 0
+      || finish_process (o, sync, exe_out, err) < 0)
     return -1;
 
   /* The log handler may write to a file of the runtime's that is closed
