@@ -20,7 +20,8 @@
  * side of a lock whose write side each takes only to create a container:
  * while one creates, the others are parked outside the allocator.  (Its
  * own fork()s are safe either way: glibc's fork takes the allocator's
- * locks.)  The SIGCHLD handler only calls waitpid.
+ * locks.)  The main thread creates the threads under the write side too
+ * (pthread_create allocates); the SIGCHLD handler only calls waitpid.
  *
  * Build it against an installed libcrun:
  *   cc -o supervisor supervisor.c $(pkg-config --cflags --libs libcrun) -lpthread */
@@ -42,10 +43,12 @@
 /* held shared by every working thread, exclusive for a create (above) */
 static pthread_rwlock_t library_lock = PTHREAD_RWLOCK_INITIALIZER;
 
-/* What the handler reaped: pids, in order (written only by the handler). */
-static volatile sig_atomic_t n_reaped;
+/* What the handler reaped, in order.  The handler may run in several
+ * threads at once (each can take a SIGCHLD), so a slot is claimed with an
+ * atomic add, which is async-signal-safe. */
+static int n_reaped;
 static pid_t reaped[MAX_REAPED];
-static volatile sig_atomic_t sigchld_count;
+static int sigchld_count;
 
 static void
 on_sigchld (int sig)
@@ -54,19 +57,22 @@ on_sigchld (int sig)
   pid_t pid;
 
   (void)sig;
-  sigchld_count++;
+  __atomic_add_fetch (&sigchld_count, 1, __ATOMIC_SEQ_CST);
   while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
-    if (n_reaped < MAX_REAPED)
-      reaped[n_reaped++] = pid;
+    {
+      int slot = __atomic_fetch_add (&n_reaped, 1, __ATOMIC_SEQ_CST);
+      if (slot < MAX_REAPED)
+        __atomic_store_n (&reaped[slot], pid, __ATOMIC_SEQ_CST);
+    }
   errno = saved;
 }
 
 static bool
 was_reaped (pid_t pid)
 {
-  sig_atomic_t i, n = n_reaped;
-  for (i = 0; i < n; i++)
-    if (reaped[i] == pid)
+  int i, n = __atomic_load_n (&n_reaped, __ATOMIC_SEQ_CST);
+  for (i = 0; i < n && i < MAX_REAPED; i++)
+    if (__atomic_load_n (&reaped[i], __ATOMIC_SEQ_CST) == pid)
       return true;
   return false;
 }
@@ -75,7 +81,7 @@ static void
 wait_reaped (pid_t pid)
 {
   int i;
-  for (i = 0; i < 10000 && !was_reaped (pid); i++)
+  for (i = 0; i < 30000 && !was_reaped (pid); i++)
     usleep (1000);
 }
 
@@ -212,6 +218,8 @@ main (int argc, char **argv)
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction (SIGCHLD, &sa, NULL);
 
+  /* pthread_create allocates: no create may clone meanwhile */
+  pthread_rwlock_wrlock (&library_lock);
   for (i = 0, k = 0; i < t; i++)
     {
       memset (&jobs[i], 0, sizeof (jobs[i]));
@@ -223,6 +231,7 @@ main (int argc, char **argv)
       k += jobs[i].count;
       pthread_create (&threads[i], NULL, run_job, &jobs[i]);
     }
+  pthread_rwlock_unlock (&library_lock);
   for (i = 0; i < t; i++)
     pthread_join (threads[i], NULL);
 
