@@ -759,17 +759,24 @@ run_idmap_helper (const char *helper, pid_t pid, const struct oci_id_mapping *m,
 
 /* Write one of uid_map/gid_map directly (root can); fall back to the setuid
  * helper when the kernel says EPERM (an unprivileged runtime). */
-static int
-write_mapping_file (pid_t pid, const char *name, const char *helper, const struct oci_id_mapping *m,
-                    size_t n, bool autoreap, libcrun_error_t *err)
+int
+libcrun_write_id_map (pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                      libcrun_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, name);
+  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, file);
   cleanup_free char *buf = xmalloc0 (n * 40 + 1);
   size_t i, len = 0;
 
   for (i = 0; i < n; i++)
     len += (size_t)sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  if (write_file (path, buf, len, 0644, err) == 0)
+  return write_file (path, buf, len, 0644, err);
+}
+
+static int
+write_mapping_file (pid_t pid, const char *name, const char *helper, const struct oci_id_mapping *m,
+                    size_t n, bool autoreap, libcrun_error_t *err)
+{
+  if (libcrun_write_id_map (pid, name, m, n, err) == 0)
     return 0;
   if ((*err)->status != EPERM)
     return libcrun_error_wrap (err, "write the %s of the container", name);

@@ -110,4 +110,9 @@ int libcrun_linux_commit_init (struct libcrun_init_handle *h, libcrun_error_t *e
 /* Kill (SIGKILL) and collect a init that is still our child. */
 void libcrun_linux_kill_init (struct libcrun_init_handle *h);
 
+/* Write the id mappings m into /proc/PID/FILE (uid_map or gid_map) as
+ * "containerID hostID size" lines, directly (no setuid helper). */
+int libcrun_write_id_map (pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                          libcrun_error_t *err);
+
 #endif

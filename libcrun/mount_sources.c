@@ -17,6 +17,7 @@
 #endif
 
 #include "mount_sources.h"
+#include "linux.h"
 #include "log.h"
 #include "mount.h"
 #include "syscalls.h"
@@ -99,19 +100,6 @@ bad:
   return libcrun_make_error (err, EINVAL, "idmap `%s`: expected %sFS-HOST-LENGTH[#...]", spec, key);
 }
 
-static int
-write_map (pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
-           libcrun_error_t *err)
-{
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, file);
-  cleanup_free char *buf = xmalloc0 (n * 40 + 1);
-  size_t i, len = 0;
-
-  for (i = 0; i < n; i++)
-    len += (size_t)sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  return write_file (path, buf, len, 0644, err);
-}
-
 /* A user namespace with the given mappings, as an fd: a child is cloned
  * into it (exit signal 0: no SIGCHLD reaches the caller), waits on a pipe
  * while its maps are written and its namespace opened, and exits. */
@@ -143,8 +131,8 @@ mapped_userns (const struct oci_id_mapping *u, size_t nu, const struct oci_id_ma
       close (pipefd[1]);
       return libcrun_make_error (err, errno, "create a user namespace for an idmapped mount");
     }
-  if (write_map ((pid_t)pid, "uid_map", u, nu, err) == 0
-      && write_map ((pid_t)pid, "gid_map", g, ng, err) == 0)
+  if (libcrun_write_id_map ((pid_t)pid, "uid_map", u, nu, err) == 0
+      && libcrun_write_id_map ((pid_t)pid, "gid_map", g, ng, err) == 0)
     {
       cleanup_free char *ns = xasprintf ("/proc/%ld/ns/user", pid);
       nsfd = open (ns, O_RDONLY | O_CLOEXEC);
