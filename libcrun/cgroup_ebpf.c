@@ -179,13 +179,58 @@ detach_old_programs (int cgfd, int keep_fd)
     }
 }
 
+static int
+prog_load (const struct program *p, char *log, size_t log_size)
+{
+  union bpf_attr attr;
+  memset (&attr, 0, sizeof (attr));
+  attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  attr.insns = (uint64_t)(uintptr_t)p->insns;
+  attr.insn_cnt = (uint32_t)p->n;
+  attr.license = (uint64_t)(uintptr_t) "GPL";
+  if (log)
+    {
+      attr.log_buf = (uint64_t)(uintptr_t)log;
+      attr.log_size = (uint32_t)log_size;
+      attr.log_level = 1;
+    }
+  return (int)sys_bpf (BPF_PROG_LOAD, &attr);
+}
+
+/* Load without a verifier log first: before Linux 6.4 a log that fills
+ * its buffer makes the load itself fail with ENOSPC, and the log of a
+ * program with a few dozen rules is longer than any buffer worth having
+ * (seen on Debian's 6.1).  Only a failed load is repeated with the log,
+ * whose end says why. */
+static int
+load_program (const struct program *p, libcrun_error_t *err)
+{
+  char log[16384];
+  size_t len;
+  int prog = prog_load (p, NULL, 0), e;
+
+  if (prog >= 0)
+    return prog;
+  e = errno;
+  memset (log, 0, sizeof (log));
+  prog = prog_load (p, log, sizeof (log));
+  if (prog >= 0)
+    return prog;
+  len = strlen (log);
+  while (len && log[len - 1] == '\n')
+    log[--len] = '\0';
+  return libcrun_make_error (err, e, "load the eBPF device program (verifier: %s)",
+                             len == 0    ? "no log"
+                             : len > 400 ? log + len - 400
+                                         : log);
+}
+
 int
 libcrun_cgroup_ebpf_devices (const char *dir, const struct libcrun_device_rule *rules, size_t n,
                              libcrun_error_t *err)
 {
   struct program p = { NULL, 0, 0 };
   union bpf_attr attr;
-  char log[4096];
   cleanup_close int cgfd = -1, prog = -1;
   size_t i;
   int ret = 0;
@@ -202,20 +247,10 @@ libcrun_cgroup_ebpf_devices (const char *dir, const struct libcrun_device_rule *
       emit (&p, insn (BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
     }
 
-  memset (&attr, 0, sizeof (attr));
-  memset (log, 0, sizeof (log));
-  attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t)(uintptr_t)p.insns;
-  attr.insn_cnt = (uint32_t)p.n;
-  attr.license = (uint64_t)(uintptr_t) "GPL";
-  attr.log_buf = (uint64_t)(uintptr_t)log;
-  attr.log_size = sizeof (log);
-  attr.log_level = 1;
-  prog = (int)sys_bpf (BPF_PROG_LOAD, &attr);
+  prog = load_program (&p, err);
   free (p.insns);
   if (prog < 0)
-    return libcrun_make_error (err, errno, "load the eBPF device program (%s)",
-                               log[0] ? log : "no verifier log");
+    return -1;
 
   cgfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cgfd < 0)
