@@ -567,6 +567,23 @@ enable_controllers (const char *dir)
     }
 }
 
+/* A cgroup v2 ancestor other than the root that holds processes (the
+ * caller's own cgroup, under a relative cgroupsPath) gets no controllers
+ * enabled: the domain ones fail there (no internal processes), and the
+ * threaded ones (cpu, cpuset, pids) would succeed and make it a thread
+ * root, below which no new cgroup can take a process (EOPNOTSUPP). */
+static bool
+holds_processes (const char *dir)
+{
+  libcrun_error_t err = NULL;
+  bool result = false;
+  if (has_processes (dir, &result, &err) < 0)
+    libcrun_error_release (&err);
+  if (result)
+    libcrun_debug ("cgroup: `%s` holds processes: no controller is enabled below it", dir);
+  return result;
+}
+
 /* mkdir every component of path below hi->mnt; *created tells whether the
  * leaf was made by this call. */
 static int
@@ -584,7 +601,7 @@ make_hierarchy_path (const struct hierarchy *hi, const char *path, bool *created
     {
       char *parent = cur;
       next = strtok_r (NULL, "/", &saveptr);
-      if (hi->unified)
+      if (hi->unified && (strcmp (parent, hi->mnt) == 0 || !holds_processes (parent)))
         enable_controllers (parent);
       cur = xasprintf ("%s/%s", parent, tok);
       if (mkdir (cur, 0755) == 0)
