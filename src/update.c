@@ -143,6 +143,39 @@ parse_size (const char *s, long long *out)
   return 0;
 }
 
+/* v as it is in the file: any JSON value, nested ones included
+ * (blockIO.throttleReadBpsDevice is an array of objects). */
+static void
+gen_value (yajl_gen g, yajl_val v)
+{
+  size_t i;
+  if (YAJL_IS_STRING (v))
+    crun_json_string (g, YAJL_GET_STRING (v));
+  else if (YAJL_IS_NUMBER (v))
+    yajl_gen_number (g, YAJL_GET_NUMBER (v), strlen (YAJL_GET_NUMBER (v)));
+  else if (YAJL_IS_TRUE (v) || YAJL_IS_FALSE (v))
+    yajl_gen_bool (g, YAJL_IS_TRUE (v));
+  else if (YAJL_IS_OBJECT (v))
+    {
+      yajl_gen_map_open (g);
+      for (i = 0; i < YAJL_GET_OBJECT (v)->len; i++)
+        {
+          crun_json_string (g, YAJL_GET_OBJECT (v)->keys[i]);
+          gen_value (g, YAJL_GET_OBJECT (v)->values[i]);
+        }
+      yajl_gen_map_close (g);
+    }
+  else if (YAJL_IS_ARRAY (v))
+    {
+      yajl_gen_array_open (g);
+      for (i = 0; i < YAJL_GET_ARRAY (v)->len; i++)
+        gen_value (g, YAJL_GET_ARRAY (v)->values[i]);
+      yajl_gen_array_close (g);
+    }
+  else
+    yajl_gen_null (g);
+}
+
 /* Emit one section: the file's fields not overridden, then the options'. */
 static int
 gen_section (yajl_gen g, const char *section, yajl_val file, const struct update_args *a)
@@ -171,16 +204,7 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
       if (overridden)
         continue;
       crun_json_string (g, key);
-      if (YAJL_IS_STRING (v))
-        crun_json_string (g, YAJL_GET_STRING (v));
-      else if (YAJL_IS_NUMBER (v))
-        yajl_gen_number (g, YAJL_GET_NUMBER (v), strlen (YAJL_GET_NUMBER (v)));
-      else
-        {
-          fprintf (stderr, "crun: update: `%s.%s`: only numbers and strings are supported\n",
-                   section, key);
-          return -1;
-        }
+      gen_value (g, v);
     }
   for (i = 0; i < N_FIELDS; i++)
     {
@@ -242,7 +266,8 @@ crun_command_update (int argc, char **argv)
 
   g = yajl_gen_alloc (NULL);
   yajl_gen_map_open (g);
-  /* Sections the options do not touch pass through from the file as is. */
+  /* Sections the options do not touch pass through from the file as is
+   * (hugepageLimits, devices, unified...: crun applies the whole file). */
   for (i = 0; file && i < YAJL_GET_OBJECT (file)->len; i++)
     {
       const char *key = YAJL_GET_OBJECT (file)->keys[i];
@@ -252,10 +277,8 @@ crun_command_update (int argc, char **argv)
         handled |= strcmp (key, sections[k]) == 0;
       if (!handled)
         {
-          /* Pass raw: re-parse is simplest through the library. */
-          libcrun_make_error (&err, 0, "option `--resources`: section `%s` cannot be updated", key);
-          ret = crun_fail (&err);
-          goto out;
+          crun_json_string (g, key);
+          gen_value (g, YAJL_GET_OBJECT (file)->values[i]);
         }
     }
   for (i = 0; i < sizeof (sections) / sizeof (sections[0]); i++)
