@@ -1182,8 +1182,8 @@ exp_approx (double y) /* 0 <= y < ~30 */
  * (crun >= 1.23, runc >= 1.3.2: 1024 -> 100).  Values within 1e-6 of an
  * integer are taken as that integer so that rounding noise cannot turn 100
  * into 101. */
-static uint64_t
-shares_to_weight (uint64_t shares)
+uint64_t
+libcrun_cgroup_shares_to_weight (uint64_t shares)
 {
   const double ln2 = 0.69314718055994530942, ln10 = 2.30258509299404568402;
   double l, e, w;
@@ -1379,8 +1379,9 @@ apply_cpu (const struct hierarchies *h, const char *path, yajl_val resources, li
                 what);
           if (has_shares)
             {
-              cleanup_free char *v
-                  = xasprintf ("%" PRIu64, shares_to_weight ((uint64_t)(shares < 0 ? 0 : shares)));
+              cleanup_free char *v = xasprintf (
+                  "%" PRIu64,
+                  libcrun_cgroup_shares_to_weight ((uint64_t)(shares < 0 ? 0 : shares)));
               TRY (cg_write (dir, "cpu.weight", v, RES ".cpu.shares", err));
             }
           if (has_quota || has_period)

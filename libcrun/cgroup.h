@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <yajl/yajl_tree.h>
+#include <stdint.h>
 #include "error.h"
 
 enum libcrun_cgroup_layout
@@ -100,5 +101,9 @@ int libcrun_cgroup_freeze (const struct libcrun_cgroup *cg, bool freeze, libcrun
 int libcrun_cgroup_destroy (const struct libcrun_cgroup *cg, bool kill, libcrun_error_t *err);
 
 void libcrun_cgroup_free (struct libcrun_cgroup *cg);
+
+/* cpu.shares [2, 262144] as a cgroup v2 cpu.weight [1, 10000] (also
+ * systemd's CPUWeight), with the formula of crun >= 1.23: 1024 -> 100. */
+uint64_t libcrun_cgroup_shares_to_weight (uint64_t shares);
 
 #endif

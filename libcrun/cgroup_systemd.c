@@ -1,4 +1,5 @@
 #include "cgroup_systemd.h"
+#include "cgroup_systemd_props.h"
 #include "sd_bus_loader.h"
 #include "utils.h"
 
@@ -114,25 +115,92 @@ cgroup_of_in_unit (pid_t pid, const char *unit)
   return found;
 }
 
-int
-libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cgroup_path,
-                       libcrun_error_t *err)
+static int
+append_prop (const struct libcrun_sd_bus *sd, sd_bus_message *m,
+             const struct libcrun_systemd_prop *p)
 {
-  sd_bus *bus = NULL;
-  sd_bus_message *m = NULL, *reply = NULL;
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  struct timespec ts = { 0, 10 * 1000 * 1000 };
+  int r;
+  if (p->type == 't')
+    return sd->message_append (m, "(sv)", p->name, "t", p->value);
+  r = sd->message_open_container (m, 'r', "sv");
+  if (r >= 0)
+    r = sd->message_append (m, "s", p->name);
+  if (r >= 0)
+    r = sd->message_open_container (m, 'v', "ay");
+  if (r >= 0)
+    r = sd->message_append_array (m, 'y', p->mask, p->mask_len);
+  if (r >= 0)
+    r = sd->message_close_container (m);
+  if (r >= 0)
+    r = sd->message_close_container (m);
+  return r;
+}
+
+/* The resources' properties, into an open "a(sv)". */
+static int
+append_resources (const struct libcrun_sd_bus *sd, sd_bus_message *m,
+                  const struct libcrun_systemd_props *props)
+{
+  size_t i;
+  int r = 0;
+  for (i = 0; r >= 0 && i < props->n; i++)
+    r = append_prop (sd, m, &props->p[i]);
+  return r;
+}
+
+/* Connect to the system bus, where systemd runs. */
+static const struct libcrun_sd_bus *
+connect_systemd (sd_bus **bus, libcrun_error_t *err)
+{
   const struct libcrun_sd_bus *sd;
-  int r, i;
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  int r;
 
   if (!libcrun_systemd_booted ())
-    return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
+    {
+      libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
+      return NULL;
+    }
   sd = libcrun_sd_bus_get (err);
   if (sd == NULL)
-    return -1;
-  r = sd->open_system (&bus);
+    return NULL;
+  r = sd->open_system (bus);
   if (r < 0)
-    return bus_error (sd, err, r, &e, "connect to the system bus");
+    {
+      bus_error (sd, err, r, &e, "connect to the system bus");
+      return NULL;
+    }
+  return sd;
+}
+
+/* Send m (a method call of the manager), free it, close the bus. */
+static int
+call_and_close (const struct libcrun_sd_bus *sd, sd_bus *bus, sd_bus_message *m, int r,
+                const char *what, libcrun_error_t *err)
+{
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  sd_bus_message *reply = NULL;
+  if (r >= 0)
+    r = sd->call (bus, m, 0, &e, &reply);
+  sd->message_unref (m);
+  sd->message_unref (reply);
+  sd->flush_close_unref (bus);
+  if (r < 0)
+    return bus_error (sd, err, r, &e, what);
+  return 0;
+}
+
+static int
+start_scope (const char *slice, const char *unit, pid_t pid,
+             const struct libcrun_systemd_props *props, libcrun_error_t *err)
+{
+  sd_bus *bus = NULL;
+  sd_bus_message *m = NULL;
+  const struct libcrun_sd_bus *sd = connect_systemd (&bus, err);
+  int r;
+
+  if (sd == NULL)
+    return -1;
   r = sd->message_new_method_call (bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                    "StartTransientUnit");
   if (r >= 0)
@@ -143,16 +211,25 @@ libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cg
     r = sd->message_append (m, "(sv)(sv)(sv)(sv)", "Description", "s", "crun container", "Slice",
                             "s", slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t)pid);
   if (r >= 0)
+    r = append_resources (sd, m, props);
+  if (r >= 0)
     r = sd->message_close_container (m);
   if (r >= 0)
     r = sd->message_append (m, "a(sa(sv))", 0);
-  if (r >= 0)
-    r = sd->call (bus, m, 0, &e, &reply);
-  sd->message_unref (m);
-  sd->message_unref (reply);
-  sd->flush_close_unref (bus);
-  if (r < 0)
-    return bus_error (sd, err, r, &e, "StartTransientUnit");
+  return call_and_close (sd, bus, m, r, "StartTransientUnit", err);
+}
+
+int
+libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, yajl_val resources,
+                       char **cgroup_path, libcrun_error_t *err)
+{
+  struct timespec ts = { 0, 10 * 1000 * 1000 };
+  struct libcrun_systemd_props props;
+  int i;
+
+  if (libcrun_systemd_props_from_resources (resources, &props, err) < 0
+      || start_scope (slice, unit, pid, &props, err) < 0)
+    return -1;
 
   /* The job runs asynchronously: the move is done when /proc says so. */
   for (i = 0; i < 500; i++)
@@ -170,22 +247,45 @@ libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cg
 }
 
 int
+libcrun_systemd_update (const char *unit, yajl_val resources, libcrun_error_t *err)
+{
+  struct libcrun_systemd_props props;
+  sd_bus *bus = NULL;
+  sd_bus_message *m = NULL;
+  const struct libcrun_sd_bus *sd;
+  int r;
+
+  if (libcrun_systemd_props_from_resources (resources, &props, err) < 0)
+    return -1;
+  if (props.n == 0)
+    return 0;
+  sd = connect_systemd (&bus, err);
+  if (sd == NULL)
+    return -1;
+  r = sd->message_new_method_call (bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                   "SetUnitProperties");
+  if (r >= 0)
+    r = sd->message_append (m, "sb", unit, 1);
+  if (r >= 0)
+    r = sd->message_open_container (m, 'a', "(sv)");
+  if (r >= 0)
+    r = append_resources (sd, m, &props);
+  if (r >= 0)
+    r = sd->message_close_container (m);
+  return call_and_close (sd, bus, m, r, "SetUnitProperties", err);
+}
+
+int
 libcrun_systemd_stop (const char *unit, libcrun_error_t *err)
 {
   sd_bus *bus = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   sd_bus_message *reply = NULL;
-  const struct libcrun_sd_bus *sd;
+  const struct libcrun_sd_bus *sd = connect_systemd (&bus, err);
   int r;
 
-  if (!libcrun_systemd_booted ())
-    return libcrun_make_error (err, 0, "systemd cgroup manager: systemd is not running");
-  sd = libcrun_sd_bus_get (err);
   if (sd == NULL)
     return -1;
-  r = sd->open_system (&bus);
-  if (r < 0)
-    return bus_error (sd, err, r, &e, "connect to the system bus");
   r = sd->call_method (bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, &reply,
                        "ss", unit, "replace");
   sd->message_unref (reply);

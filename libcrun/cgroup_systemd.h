@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <yajl/yajl_tree.h>
 #include "error.h"
 
 /* Is systemd the init system here (/run/systemd/system exists)? */
@@ -24,10 +25,15 @@ bool libcrun_systemd_booted (void);
 int libcrun_systemd_unit_names (const char *cgroups_path, const char *id, char **slice, char **unit,
                                 libcrun_error_t *err);
 
-/* Create the scope unit holding pid and wait until pid is in it; returns
- * the scope's cgroup path (as in /proc/PID/cgroup) in *cgroup_path. */
-int libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, char **cgroup_path,
-                           libcrun_error_t *err);
+/* Create the scope unit holding pid, with resources (linux.resources, may
+ * be NULL) as its properties (cgroup_systemd_props.h), and wait until pid
+ * is in it; returns the scope's cgroup path (as in /proc/PID/cgroup) in
+ * *cgroup_path. */
+int libcrun_systemd_enter (const char *slice, const char *unit, pid_t pid, yajl_val resources,
+                           char **cgroup_path, libcrun_error_t *err);
+
+/* `update`: set resources as the unit's runtime properties. */
+int libcrun_systemd_update (const char *unit, yajl_val resources, libcrun_error_t *err);
 
 /* Stop the scope unit (delete).  A unit that is already gone is fine. */
 int libcrun_systemd_stop (const char *unit, libcrun_error_t *err);

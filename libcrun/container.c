@@ -1126,7 +1126,11 @@ libcrun_container_update (const char *root, const char *id, const char *resource
       yajl_tree_free (tree);
       return -1;
     }
-  ret = libcrun_cgroup_apply_resources (cg, tree, err);
+  /* systemd's unit first: it writes what it knows to the files, and ours
+   * (the same values and what it cannot express) follow. */
+  ret = st.systemd_unit ? libcrun_systemd_update (st.systemd_unit, tree, err) : 0;
+  if (ret == 0)
+    ret = libcrun_cgroup_apply_resources (cg, tree, err);
   yajl_tree_free (tree);
   libcrun_cgroup_free (cg);
   libcrun_state_free (&st);

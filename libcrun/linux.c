@@ -1027,7 +1027,9 @@ place_init (const struct libcrun_init_options *o, pid_t pid, bool v1_joined, boo
   if (o->systemd_unit)
     {
       cleanup_free char *path = NULL;
-      if (libcrun_systemd_enter (o->systemd_slice, o->systemd_unit, pid, &path, err) < 0
+      if (libcrun_systemd_enter (o->systemd_slice, o->systemd_unit, pid, l ? l->resources : NULL,
+                                 &path, err)
+              < 0
           || libcrun_cgroup_load (path, o->systemd_cgroup, err) < 0)
         return -1;
       /* Delegate=yes: the resources are ours to write, as with cgroupfs. */

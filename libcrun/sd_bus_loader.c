@@ -22,6 +22,7 @@ static const struct
   { "sd_bus_message_append", offsetof (struct libcrun_sd_bus, message_append) },
   { "sd_bus_message_open_container", offsetof (struct libcrun_sd_bus, message_open_container) },
   { "sd_bus_message_close_container", offsetof (struct libcrun_sd_bus, message_close_container) },
+  { "sd_bus_message_append_array", offsetof (struct libcrun_sd_bus, message_append_array) },
   { "sd_bus_message_unref", offsetof (struct libcrun_sd_bus, message_unref) },
   { "sd_bus_call", offsetof (struct libcrun_sd_bus, call) },
   { "sd_bus_call_method", offsetof (struct libcrun_sd_bus, call_method) },

@@ -18,6 +18,7 @@ struct libcrun_sd_bus
   int (*message_append) (sd_bus_message *m, const char *types, ...);
   int (*message_open_container) (sd_bus_message *m, char type, const char *contents);
   int (*message_close_container) (sd_bus_message *m);
+  int (*message_append_array) (sd_bus_message *m, char type, const void *ptr, size_t size);
   sd_bus_message *(*message_unref) (sd_bus_message *m);
   int (*call) (sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret_error,
                sd_bus_message **reply);
