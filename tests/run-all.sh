@@ -2,8 +2,9 @@
 # The whole test suite, from a fresh Debian 12 machine as root: installs what
 # is missing, builds, checks the formatting, then runs the C unit tests, the integration tests
 # (pytest, real containers on a busybox rootfs, podman end to end), both
-# again on an ASan+UBSan build, a fixed-time libFuzzer run (FUZZ_SECONDS, default 120) and the kernel proof
-# (the patched 6.1 kernel built and booted under qemu).  Prints how long each
+# again on an ASan+UBSan build, a fixed-time libFuzzer run (FUZZ_SECONDS, default 120), the kernel proof
+# (the patched 6.1 kernel built and booted under qemu) and the cgroup guests (that kernel booted once
+# per cgroup layout).  Prints how long each
 # part took and ends with one line adding up the suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,8 @@ part sanitize bash -c "set -o pipefail; bash tests/sanitize/run.sh 2>&1 | tee '$
 # libFuzzer on the config parser and seccomp compile step, fixed time
 part fuzz bash -c "set -o pipefail; bash tests/fuzz/run-fuzz.sh \${FUZZ_SECONDS:-120} 2>&1 | tee '$logs/fuzz'"
 part kernel bash -c "set -o pipefail; make check-kernel 2>&1 | tee '$logs/kernel'"
+# the cgroupfs manager in qemu guests, one per cgroup layout (v2, v1, hybrid)
+part guests bash -c "set -o pipefail; make check-cgroups 2>&1 | tee '$logs/guests'"
 
 echo "time per part:"
 printf '  %s\n' "${timings[@]}"
@@ -60,7 +63,7 @@ unit = open(d + "/unit", errors="replace").read()
 for key, name in (("PASS", "passed"), ("FAIL", "failed"), ("ERROR", "failed"), ("SKIP", "skipped")):
     m = re.findall(r"^# %s: +(\d+)" % key, unit, re.M)
     tot[name] += int(m[-1]) if m else 0
-for part in ("format", "integration", "sanitize", "fuzz", "kernel"):
+for part in ("format", "integration", "sanitize", "fuzz", "kernel", "guests"):
     text = open("%s/%s" % (d, part), errors="replace").read()
     lines = [l for l in text.splitlines() if re.search(r"\d+ (passed|failed)", l)]
     if lines:
