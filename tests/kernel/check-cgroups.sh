@@ -4,12 +4,17 @@
 # build-kernel.sh; contrib/kernel/autoreap.config has the controllers) is
 # booted under qemu once per layout, v2, v1 and hybrid, with a busybox
 # initramfs whose /init runs tests/kernel/guest-cgroups.sh with our crun
-# (and the cgroup unit tests, tests/unit/test_cgroup).
+# (and the cgroup unit tests, tests/unit/test_cgroup); then once more with
+# systemd as PID 1 on pure cgroup v2, where tests/kernel/guest-systemd.sh
+# drives the systemd cgroup manager (and tests/unit/test_systemd).  That
+# guest's root is this machine's own root file system, shared read-only
+# over 9p (virtio) under a tmpfs overlay: nothing to build or cache, and the
+# guest sees this tree, our crun and Debian's systemd at their own paths.
 #
 # Run as root from a built tree: CRUN_BINARY names the crun to test.
 # Environment:
 #   CRUN_KERNEL_CACHE, CRUN_KERNEL_WORK  see build-kernel.sh
-#   CHECK_CGROUPS_LAYOUTS   the layouts to boot (default "v2 v1 hybrid")
+#   CHECK_CGROUPS_LAYOUTS   the guests to boot (default "v2 v1 hybrid systemd")
 #   CHECK_CGROUPS_TIMEOUT   seconds per boot (default 600)
 # Prints each guest's check lines and its "passed, failed, skipped" line,
 # and last one line adding them up; exits non-zero on any failure.
@@ -21,7 +26,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/initramfs.sh"
 work=${CRUN_KERNEL_WORK:-/var/tmp/crun-autoreap-work}/cgroups
 timeout_s=${CHECK_CGROUPS_TIMEOUT:-600}
-read -r -a layouts <<<"${CHECK_CGROUPS_LAYOUTS:-v2 v1 hybrid}"
+read -r -a layouts <<<"${CHECK_CGROUPS_LAYOUTS:-v2 v1 hybrid systemd}"
 
 total_pass=0 total_fail=0 total_skip=0
 log() { echo "check-cgroups: $*"; }
@@ -34,11 +39,13 @@ fatal() {
 [ "$(id -u)" -eq 0 ] || fatal "must run as root"
 crun=${CRUN_BINARY:-$repo/crun}
 [ -x "$crun" ] || fatal "no crun at $crun: build the tree first (contrib/build.sh)"
+for t in test_cgroup test_systemd; do
+	if [ ! -x "$repo/tests/unit/$t" ]; then
+		make -C "$repo" --quiet "tests/unit/$t" >/dev/null 2>&1 || fatal "cannot build tests/unit/$t"
+	fi
+done
 unitbin=$repo/tests/unit/test_cgroup
-if [ ! -x "$unitbin" ]; then
-	make -C "$repo" --quiet tests/unit/test_cgroup >/dev/null 2>&1 ||
-		fatal "cannot build tests/unit/test_cgroup"
-fi
+crun=$(realpath "$crun")
 mkdir -p "$work"
 
 t0=$SECONDS
@@ -81,13 +88,76 @@ count_unit() { # logfile -> "pass fail skip"
 		"$(grep -c '^ok .*# SKIP' <<<"$lines")"
 }
 
+# The systemd guest's initramfs only mounts the host's root (9p) under a
+# tmpfs overlay, writes the guest's own units into the overlay and hands
+# over to systemd; crun-guest.target pulls in sysinit, the bus and
+# crun-guest.service, which runs guest-systemd.sh and powers off.
+sdroot=$work/initramfs-systemd
+rm -rf "$sdroot"
+initramfs_skeleton "$sdroot" || fatal "cannot lay out the systemd initramfs"
+cat >"$sdroot/init" <<INIT
+#!/bin/busybox sh
+b=/bin/busybox
+\$b mkdir -p /lower /upper /newroot
+fail() { echo "GUEST-CG FAIL systemd: \$*"; echo "GUEST-DONE"; \$b poweroff -f; }
+\$b mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /lower ||
+	fail "cannot mount the host's root over 9p"
+\$b mount -t tmpfs -o size=512m tmpfs /upper && \$b mkdir /upper/u /upper/w
+\$b mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot ||
+	fail "cannot mount the overlay"
+: >/newroot/etc/fstab
+# This machine may itself be a container: its marker files would make the
+# guest's systemd believe it runs in one (and ignore the kernel command line).
+\$b rm -f /newroot/.dockerenv /newroot/run/.containerenv
+\$b mkdir -p /newroot/etc/systemd/system
+# what would walk the host's trees over 9p for minutes (tmpfiles, the hwdb,
+# ldconfig) or cannot work in a guest (sysctl)
+for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-hwdb-update.service \
+	ldconfig.service systemd-update-done.service systemd-journal-catalog-update.service \
+	systemd-sysctl.service; do
+	\$b ln -sf /dev/null /newroot/etc/systemd/system/\$u
+done
+\$b cat >/newroot/etc/systemd/system/crun-guest.target <<'UNIT'
+[Unit]
+Description=crun's systemd guest
+Requires=sysinit.target dbus.socket crun-guest.service
+After=sysinit.target dbus.socket
+AllowIsolate=yes
+UNIT
+\$b cat >/newroot/etc/systemd/system/crun-guest.service <<'UNIT'
+[Unit]
+Description=crun's systemd cgroup manager checks
+Requires=dbus.socket
+After=dbus.socket
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'bash $here/guest-systemd.sh $crun $repo/tests/unit/test_systemd; echo "GUEST-CG-RESULT rc=\$\$?"; echo GUEST-DONE; systemctl poweroff -ff'
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+# SuccessAction= did not power the guest off here: the command does, with
+# reboot(2) itself (-ff); this is the fallback should the shell fail
+FailureAction=poweroff-immediate
+UNIT
+exec \$b switch_root /newroot /lib/systemd/systemd
+INIT
+chmod 755 "$sdroot/init"
+sdinitrd=$work/initramfs-systemd.cpio.gz
+initramfs_pack "$sdroot" "$sdinitrd" || fatal "cannot pack the systemd initramfs"
+
 declare -a summary
 for layout in "${layouts[@]}"; do
 	logf=$work/boot-$layout.log
 	start=$SECONDS
-	timeout "$timeout_s" qemu-system-x86_64 -m 512 -smp 2 -kernel "$kernel" -initrd "$initrd" \
-		-nographic -append "console=ttyS0 panic=-1 cg_layout=$layout" -no-reboot \
-		</dev/null >"$logf" 2>&1
+	if [ "$layout" = systemd ]; then
+		args=(-m 1024 -initrd "$sdinitrd"
+			-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+			-append "console=ttyS0 panic=-1 systemd.unit=crun-guest.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.log_color=0 loglevel=4")
+	else
+		args=(-m 512 -initrd "$initrd" -append "console=ttyS0 panic=-1 cg_layout=$layout")
+	fi
+	timeout "$timeout_s" qemu-system-x86_64 -smp 2 -kernel "$kernel" "${args[@]}" \
+		-nographic -no-reboot </dev/null >"$logf" 2>&1
 	rc=$?
 	secs=$((SECONDS - start))
 	grep -a '^GUEST-CG \|^GUEST-CGUNIT not ok' "$logf" | tr -d '\r' | sed "s/^/check-cgroups: /"
