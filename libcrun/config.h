@@ -1,10 +1,11 @@
 /* The OCI runtime configuration (config.json, runtime spec 1.2, Linux part)
  * as typed C structures, and its parser.
  *
- * The parser (config.c) reads JSON with yajl, checks every field's type and
- * reports the first problem with the JSON path of the field and, for syntax
- * errors, the line and column:  "config.json: `process.user.uid`: expected a
- * non-negative integer".  Unknown fields are ignored, as the spec allows.
+ * The parser (config.c and the config_*.c files beside it) reads JSON with
+ * yajl, checks every field's type and reports the first problem with the
+ * JSON path of the field and, for syntax errors, the line and column:
+ * "config.json: `process.user.uid`: expected a non-negative integer".
+ * Unknown fields are ignored, as the spec allows.
  *
  * Conventions: string lists are NULL-terminated vectors (NULL when absent);
  * arrays of structs carry an n_ count; optional scalars carry a has_ flag.

@@ -1,9 +1,9 @@
 /* Scheduling attributes of a container process: process.scheduler
  * (sched_setattr), process.ioPriority (ioprio_set) and linux.memoryPolicy
- * (set_mempolicy).  The parser (config.c) has refused what the kernel would
- * refuse for structural reasons; what is left to the kernel (privileges,
- * nodes that are not online, a bandwidth the system cannot give) comes
- * back as an error naming the field. */
+ * (set_mempolicy).  The parser (config_process.c, config_linux.c) has
+ * refused what the kernel would refuse for structural reasons; what is
+ * left to the kernel (privileges, nodes that are not online, a bandwidth
+ * the system cannot give) comes back as an error naming the field. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
