@@ -7,6 +7,7 @@
  * the host's view and removes the temporary tree afterwards. */
 #include "tap.h"
 #include "mount.h"
+#include "mount_options.h"
 #include "syscalls.h"
 #include "utils.h"
 
