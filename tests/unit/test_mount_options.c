@@ -1,4 +1,4 @@
-/* Unit tests of libcrun/mount.c: option parsing, and the three rootfs steps
+/* Unit tests of libcrun/mount*.c: option parsing, and the three rootfs steps
  * run for real on a small temporary rootfs.
  *
  * The rootfs tests never mount anything on the host: each one forks a
