@@ -353,27 +353,241 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
   return 0;
 }
 
+/* Everything one exec holds, from the container's state to the released
+ * process. */
+struct exec_run
+{
+  const struct libcrun_exec_options *o;
+  struct libcrun_container_handle *h;
+  struct fd_holes holes;
+  int dirfd; /* the state directory, locked */
+  struct libcrun_state st;
+  struct oci_config *config; /* its process is the one to run */
+  struct libcrun_seccomp_program prog;
+  int init_pidfd, root_fd, console;
+  int sv[2]; /* the runtime's end, the helper's and the process' end */
+  struct libcrun_cgroup *cg;
+  int cgroup_fd;
+  int *cgroup_tasks;
+  struct exec_ctx c; /* what the helper and the process get */
+  struct libcrun_process helper;
+  pid_t pid;
+  int proc_pidfd;
+};
+
+/* The container must be running; the process to run, from its config
+ * and the options, and the seccomp filter compiled. */
+static int
+exec_load (struct exec_run *r, libcrun_error_t *err)
+{
+  const struct libcrun_exec_options *o = r->o;
+  bool alive;
+
+  libcrun_state_status (r->dirfd, &r->st, &alive);
+  if (!alive)
+    return libcrun_make_error (err, 0, "container `%s` is not running", o->id);
+  if (libcrun_state_load_config (r->dirfd, o->id, &r->config, err) < 0
+      || build_process (o, r->config, err) < 0)
+    return -1;
+  /* the container's annotation holds for its exec'd processes too */
+  r->config->process->keep_original_groups
+      = oci_config_annotation (r->config, "run.oci.keep_original_groups") != NULL;
+  if (r->config->linux_cfg && r->config->linux_cfg->seccomp
+      && libcrun_seccomp_compile (r->config->linux_cfg->seccomp, &r->prog, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* What the helper needs from the runtime: the init (still the one the
+ * state names), its root, the console socket, the socket pair, the
+ * cgroup. */
+static int
+exec_open (struct exec_run *r, libcrun_error_t *err)
+{
+  const struct libcrun_exec_options *o = r->o;
+  char path[64];
+
+  r->init_pidfd = sys_pidfd_open (r->st.pid, 0);
+  if (r->init_pidfd < 0 || libcrun_process_start_time (r->st.pid) != r->st.start_time)
+    return libcrun_make_error (err, r->init_pidfd < 0 ? errno : ESRCH,
+                               "container `%s` is not running", o->id);
+  snprintf (path, sizeof (path), "/proc/%d/root", r->st.pid);
+  r->root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (r->root_fd < 0)
+    return libcrun_make_error (err, errno, "open `%s`", path);
+  if (o->console_socket && r->config->process->terminal)
+    {
+      r->console = libcrun_unix_connect (o->console_socket, err);
+      if (r->console < 0)
+        return -1;
+    }
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sv) < 0)
+    return libcrun_make_error (err, errno, "socketpair");
+  return open_exec_cgroup (o, &r->st, &r->cg, &r->cgroup_fd, &r->cgroup_tasks, err);
+}
+
+/* The helper (exec_helper_main), which creates the process. */
+static int
+exec_spawn (struct exec_run *r, libcrun_error_t *err)
+{
+  struct exec_ctx *c = &r->c;
+  struct libcrun_spawn_options so;
+
+  memset (c, 0, sizeof (*c));
+  c->cgroup_fd = r->cgroup_fd;
+  c->cgroup_tasks = r->cgroup_tasks;
+  c->holes = &r->holes;
+  c->o = r->o;
+  c->proc = r->config->process;
+  c->linux_cfg = r->config->linux_cfg;
+  c->seccomp = r->prog.bpf ? &r->prog : NULL;
+  c->init_pidfd = r->init_pidfd;
+  c->root_fd = r->root_fd;
+  c->ns_flags = differing_namespaces (r->st.pid);
+  c->sock = r->sv[1];
+  c->console = r->console;
+  c->runtime_fds[0] = r->dirfd;
+  c->runtime_fds[1] = r->sv[0];
+
+  memset (&so, 0, sizeof (so));
+  so.callback = exec_helper_main;
+  so.callback_arg = c;
+  so.stdout_fd = -1;
+  so.stderr_fd = -1;
+  so.autoreap = false; /* the helper clones with CLONE_PARENT: never autoreap */
+  /* The process gets our stdio, stdin included (conmon's pipe for
+   * `podman exec -i`). */
+  so.stdin_inherit = true;
+  if (libcrun_spawn (&so, &r->helper, err) < 0)
+    return -1;
+  close (r->sv[1]);
+  r->sv[1] = -1;
+  return 0;
+}
+
+/* EXEC_PIDFD: the process exists.  Into the container's cgroup (or a
+ * sub-cgroup with --cgroup) before it does anything, then EXEC_GO. */
+static int
+exec_place_process (struct exec_run *r, const char *msg, libcrun_error_t *err)
+{
+  bool born = msg[1 + sizeof (int)] != 0;
+  char go = EXEC_GO;
+
+  memcpy (&r->pid, msg + 1, sizeof (int));
+  r->proc_pidfd = libcrun_recv_fd (r->sv[0], err);
+  if (r->proc_pidfd < 0)
+    return -1;
+  libcrun_test_crash_point ("exec:spawned");
+  if (r->cg && libcrun_cgroup_enter_rest (r->cg, r->pid, r->cgroup_tasks != NULL, born, err) < 0)
+    return -1;
+  if (send (r->sv[0], &go, 1, MSG_NOSIGNAL) != 1)
+    return libcrun_make_error (err, errno, "release the exec'd process");
+  return 0;
+}
+
+/* The messages of the helper and the process, until EXEC_DONE. */
+static int
+exec_wait_started (struct exec_run *r, libcrun_error_t *err)
+{
+  for (;;)
+    {
+      char buf[EXEC_MSG_MAX];
+      ssize_t n = recv (r->sv[0], buf, sizeof (buf) - 1, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return libcrun_make_error (err, n < 0 ? errno : 0,
+                                   "the exec'd process exited during set-up");
+      buf[n] = '\0';
+      if (buf[0] == EXEC_ERROR)
+        return libcrun_make_error (err, 0, "%s", buf + 1);
+      if (buf[0] == EXEC_PIDFD && n == 2 + (ssize_t)sizeof (int))
+        {
+          if (exec_place_process (r, buf, err) < 0)
+            return -1;
+        }
+      else if (buf[0] == EXEC_PTY)
+        {
+          r->h->terminal_master = libcrun_recv_fd (r->sv[0], err);
+          if (r->h->terminal_master < 0)
+            return -1;
+        }
+      else if (buf[0] == EXEC_DONE)
+        return 0;
+    }
+}
+
+/* The started process to the caller (and the pid file). */
+static int
+exec_commit (struct exec_run *r, libcrun_error_t *err)
+{
+  libcrun_test_crash_point ("exec:started");
+  if (r->o->pid_file && libcrun_write_pid_file (r->o->pid_file, r->pid, err) < 0)
+    return -1;
+  r->h->pid = r->pid;
+  r->h->pidfd = steal_fd (&r->proc_pidfd);
+  return 0;
+}
+
+/* An exec that failed leaves no process; the helper is collected, and
+ * what the exec held is released. */
+static void
+exec_release (struct exec_run *r, bool ok)
+{
+  struct libcrun_wait_result wr;
+
+  if (!ok && r->proc_pidfd >= 0)
+    {
+      siginfo_t si;
+      sys_pidfd_send_signal (r->proc_pidfd, SIGKILL, NULL, 0);
+      waitid (P_PIDFD, (id_t)r->proc_pidfd, &si, WEXITED | __WALL);
+    }
+  if (!ok && r->h->terminal_master >= 0)
+    {
+      close (r->h->terminal_master);
+      r->h->terminal_master = -1;
+    }
+  if (r->helper.pid > 0)
+    {
+      libcrun_error_t e2 = NULL;
+      libcrun_process_wait (&r->helper, -1, &wr, &e2);
+      libcrun_error_release (&e2);
+      libcrun_process_release (&r->helper);
+    }
+  cleanup_closep (&r->sv[0]);
+  cleanup_closep (&r->sv[1]);
+  libcrun_seccomp_program_free (&r->prog);
+  libcrun_config_free (r->config);
+  libcrun_cgroup_free (r->cg);
+  close_fd_array (r->cgroup_tasks);
+  fd_holes_release (&r->holes);
+  libcrun_state_unlock (r->dirfd);
+  libcrun_state_free (&r->st);
+  cleanup_closep (&r->cgroup_fd);
+  cleanup_closep (&r->proc_pidfd);
+  cleanup_closep (&r->console);
+  cleanup_closep (&r->root_fd);
+  cleanup_closep (&r->init_pidfd);
+  cleanup_closep (&r->dirfd);
+}
+
 int
 libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_container_handle *h,
                         libcrun_error_t *err)
 {
-  cleanup_close int dirfd = -1, init_pidfd = -1, root_fd = -1, console = -1;
-  cleanup_close int proc_pidfd = -1, cgroup_fd = -1;
-  struct libcrun_cgroup *cg = NULL;
-  int *cgroup_tasks = NULL;
-  struct oci_config *config = NULL;
-  struct libcrun_state st;
-  struct libcrun_seccomp_program prog = { 0 };
-  struct libcrun_spawn_options so;
-  struct libcrun_process helper = { .pid = 0, .pidfd = -1, .stdin_fd = -1 };
-  struct libcrun_wait_result wr;
-  struct exec_ctx c;
-  struct fd_holes holes = { 0, 0, NULL };
-  int sv[2] = { -1, -1 };
-  pid_t pid = 0;
-  bool alive, have_state = false;
-  int ret = -1;
-  char path[64];
+  struct exec_run r = {
+    .o = o,
+    .h = h,
+    .dirfd = -1,
+    .init_pidfd = -1,
+    .root_fd = -1,
+    .console = -1,
+    .sv = { -1, -1 },
+    .cgroup_fd = -1,
+    .helper = { .pid = 0, .pidfd = -1, .stdin_fd = -1 },
+    .proc_pidfd = -1,
+  };
+  bool ok;
 
   h->pid = 0;
   h->pidfd = -1;
@@ -381,177 +595,19 @@ libcrun_container_exec (const struct libcrun_exec_options *o, struct libcrun_con
 
   /* Before the library opens anything: none of its fds (the state lock
    * first) may land among the preserved ones (see fd_holes_fill). */
-  if (fd_holes_fill (&holes, 3, o->preserve_fds, err) < 0)
+  if (fd_holes_fill (&r.holes, 3, o->preserve_fds, err) < 0)
     return -1;
-  dirfd = libcrun_state_open (o->state_root, o->id, err);
-  if (dirfd < 0 || libcrun_state_read (dirfd, o->id, &st, err) < 0)
+  r.dirfd = libcrun_state_open (o->state_root, o->id, err);
+  if (r.dirfd < 0 || libcrun_state_read (r.dirfd, o->id, &r.st, err) < 0)
     {
-      fd_holes_release (&holes);
+      fd_holes_release (&r.holes);
+      cleanup_closep (&r.dirfd);
       return -1;
     }
-  have_state = true;
-  libcrun_state_status (dirfd, &st, &alive);
-  if (!alive)
-    {
-      libcrun_make_error (err, 0, "container `%s` is not running", o->id);
-      goto out;
-    }
-  if (libcrun_state_load_config (dirfd, o->id, &config, err) < 0
-      || build_process (o, config, err) < 0)
-    goto out;
-  /* the container's annotation holds for its exec'd processes too */
-  config->process->keep_original_groups
-      = oci_config_annotation (config, "run.oci.keep_original_groups") != NULL;
-  if (config->linux_cfg && config->linux_cfg->seccomp
-      && libcrun_seccomp_compile (config->linux_cfg->seccomp, &prog, err) < 0)
-    goto out;
-
-  init_pidfd = sys_pidfd_open (st.pid, 0);
-  if (init_pidfd < 0 || libcrun_process_start_time (st.pid) != st.start_time)
-    {
-      libcrun_make_error (err, init_pidfd < 0 ? errno : ESRCH, "container `%s` is not running",
-                          o->id);
-      goto out;
-    }
-  snprintf (path, sizeof (path), "/proc/%d/root", st.pid);
-  root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0)
-    {
-      libcrun_make_error (err, errno, "open `%s`", path);
-      goto out;
-    }
-  if (o->console_socket && config->process->terminal)
-    {
-      console = libcrun_unix_connect (o->console_socket, err);
-      if (console < 0)
-        goto out;
-    }
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      libcrun_make_error (err, errno, "socketpair");
-      goto out;
-    }
-
-  if (open_exec_cgroup (o, &st, &cg, &cgroup_fd, &cgroup_tasks, err) < 0)
-    goto out;
-
-  memset (&c, 0, sizeof (c));
-  c.cgroup_fd = cgroup_fd;
-  c.cgroup_tasks = cgroup_tasks;
-  c.holes = &holes;
-  c.o = o;
-  c.proc = config->process;
-  c.linux_cfg = config->linux_cfg;
-  c.seccomp = prog.bpf ? &prog : NULL;
-  c.init_pidfd = init_pidfd;
-  c.root_fd = root_fd;
-  c.ns_flags = differing_namespaces (st.pid);
-  c.sock = sv[1];
-  c.console = console;
-  c.runtime_fds[0] = dirfd;
-  c.runtime_fds[1] = sv[0];
-
-  memset (&so, 0, sizeof (so));
-  so.callback = exec_helper_main;
-  so.callback_arg = &c;
-  so.stdout_fd = -1;
-  so.stderr_fd = -1;
-  so.autoreap = false; /* the helper clones with CLONE_PARENT: never autoreap */
-  /* The process gets our stdio, stdin included (conmon's pipe for
-   * `podman exec -i`). */
-  so.stdin_inherit = true;
-  if (libcrun_spawn (&so, &helper, err) < 0)
-    goto out;
-  close (sv[1]);
-  sv[1] = -1;
-
-  for (;;)
-    {
-      char buf[EXEC_MSG_MAX];
-      ssize_t r = recv (sv[0], buf, sizeof (buf) - 1, 0);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        {
-          libcrun_make_error (err, r < 0 ? errno : 0, "the exec'd process exited during set-up");
-          goto out;
-        }
-      buf[r] = '\0';
-      if (buf[0] == EXEC_ERROR)
-        {
-          libcrun_make_error (err, 0, "%s", buf + 1);
-          goto out;
-        }
-      if (buf[0] == EXEC_PIDFD && r == 2 + (ssize_t)sizeof (int))
-        {
-          bool born = buf[1 + sizeof (int)] != 0;
-          memcpy (&pid, buf + 1, sizeof (int));
-          proc_pidfd = libcrun_recv_fd (sv[0], err);
-          if (proc_pidfd < 0)
-            goto out;
-          libcrun_test_crash_point ("exec:spawned");
-          /* Into the container's cgroup (or a sub-cgroup with --cgroup)
-           * before the process does anything. */
-          if (cg && libcrun_cgroup_enter_rest (cg, pid, c.cgroup_tasks != NULL, born, err) < 0)
-            goto out;
-          {
-            char go = EXEC_GO;
-            if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1)
-              {
-                libcrun_make_error (err, errno, "release the exec'd process");
-                goto out;
-              }
-          }
-        }
-      else if (buf[0] == EXEC_PTY)
-        {
-          h->terminal_master = libcrun_recv_fd (sv[0], err);
-          if (h->terminal_master < 0)
-            goto out;
-        }
-      else if (buf[0] == EXEC_DONE)
-        break;
-    }
-  libcrun_test_crash_point ("exec:started");
-
-  if (o->pid_file && libcrun_write_pid_file (o->pid_file, pid, err) < 0)
-    goto out;
-  h->pid = pid;
-  h->pidfd = steal_fd (&proc_pidfd);
-  ret = 0;
-
-out:
-  if (ret < 0 && proc_pidfd >= 0)
-    {
-      siginfo_t si;
-      sys_pidfd_send_signal (proc_pidfd, SIGKILL, NULL, 0);
-      waitid (P_PIDFD, (id_t)proc_pidfd, &si, WEXITED | __WALL);
-    }
-  if (ret < 0 && h->terminal_master >= 0)
-    {
-      close (h->terminal_master);
-      h->terminal_master = -1;
-    }
-  if (helper.pid > 0)
-    {
-      libcrun_error_t e2 = NULL;
-      libcrun_process_wait (&helper, -1, &wr, &e2);
-      libcrun_error_release (&e2);
-      libcrun_process_release (&helper);
-    }
-  if (sv[0] >= 0)
-    close (sv[0]);
-  if (sv[1] >= 0)
-    close (sv[1]);
-  libcrun_seccomp_program_free (&prog);
-  libcrun_config_free (config);
-  libcrun_cgroup_free (cg);
-  close_fd_array (cgroup_tasks);
-  fd_holes_release (&holes);
-  libcrun_state_unlock (dirfd);
-  if (have_state)
-    libcrun_state_free (&st);
-  if (ret < 0)
-    libcrun_error_wrap (err, "exec in container `%s`", o->id);
-  return ret;
+  ok = exec_load (&r, err) == 0 && exec_open (&r, err) == 0 && exec_spawn (&r, err) == 0
+       && exec_wait_started (&r, err) == 0 && exec_commit (&r, err) == 0;
+  exec_release (&r, ok);
+  if (!ok)
+    return libcrun_error_wrap (err, "exec in container `%s`", o->id);
+  return 0;
 }

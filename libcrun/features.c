@@ -5,7 +5,7 @@
 #include "features.h"
 #include "hooks.h"
 #include "json.h"
-#include "mount.h"
+#include "mount_options.h"
 #include "sd_bus_loader.h"
 #include "seccomp.h"
 #include "spawn.h"

@@ -1046,29 +1046,29 @@ place_init (const struct libcrun_init_options *o, pid_t pid, bool v1_joined, boo
   return libcrun_apply_oom_score_adj (pid, o->config->process, err);
 }
 
-int
-libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
-                          libcrun_error_t *err)
+/* Everything one spawn of the init holds, from the namespace flags to the
+ * init that reported ready. */
+struct init_spawn
 {
-  const struct oci_config *config = o->config;
-  const struct oci_linux *l = config->linux_cfg;
-  struct libcrun_clone_args args;
-  int sv[2];
-  cleanup_close int parent_end = -1, child_end = -1;
-  cleanup_close int exec_fifo = -1, start_fifo = -1, console = -1, cgroup_fd = -1;
+  const struct libcrun_init_options *o;
+  struct libcrun_init_handle *h;
+  uint64_t ns_flags; /* the namespaces clone3 creates */
+  bool new_userns, new_mntns, new_cgroupns;
   struct preopened pre;
-  int pidfd = -1;
-  uint64_t ns_flags = 0;
-  int saved_ns[2] = { -1, -1 };
-  size_t i;
-  long ret;
-  bool new_userns = false, new_mntns = false, new_cgroupns = false, born_in_cgroup = false;
-  bool v1_joined;
+  /* Ours to close: the fifos we opened, the console socket, the
+   * unified cgroup's directory, both ends of the init's socket. */
+  int exec_fifo, start_fifo, console, cgroup_fd;
+  int parent_end, child_end;
+  int saved_ns[2]; /* our children's pid and time namespaces, restored after the clone */
+  bool born_in_cgroup, v1_joined;
+};
 
-  h->pid = 0;
-  h->pidfd = -1;
-  h->terminal_master = -1;
-  h->sync = -1;
+/* The namespaces clone3 creates, and which of them are new. */
+static void
+spawn_namespaces (struct init_spawn *s)
+{
+  const struct oci_linux *l = s->o->config->linux_cfg;
+  size_t i;
 
   for (i = 0; l && i < l->n_namespaces; i++)
     {
@@ -1078,101 +1078,134 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
        * moved it into its cgroup, so that the namespace's root is the
        * container's cgroup. */
       if (t == CLONE_NEWCGROUP && l->namespaces[i].path == NULL)
-        new_cgroupns = true;
+        s->new_cgroupns = true;
       if (l->namespaces[i].path || t == CLONE_NEWTIME || t == CLONE_NEWCGROUP)
         continue;
-      ns_flags |= (uint64_t)t;
+      s->ns_flags |= (uint64_t)t;
       if (t == CLONE_NEWUSER)
-        new_userns = true;
+        s->new_userns = true;
       if (t == CLONE_NEWNS)
-        new_mntns = true;
+        s->new_mntns = true;
     }
+}
+
+/* What the init gets from us before clone3: the start channel, the
+ * connected console socket, and its socket to us. */
+static int
+spawn_preopen (struct init_spawn *s, libcrun_error_t *err)
+{
+  const struct libcrun_init_options *o = s->o;
+  int sv[2];
 
   /* Fifos are opened read-write: the init's open never blocks, and its
    * read blocks until `start` writes.  Pipes are the caller's (run). */
   if (o->exec_fifo == NULL)
     {
-      pre.exec_fifo = o->exec_pipe;
-      pre.start_fifo = o->start_pipe;
+      s->pre.exec_fifo = o->exec_pipe;
+      s->pre.start_fifo = o->start_pipe;
     }
   else
     {
-      pre.exec_fifo = exec_fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
-      if (exec_fifo < 0)
+      s->pre.exec_fifo = s->exec_fifo = open (o->exec_fifo, O_RDWR | O_CLOEXEC);
+      if (s->exec_fifo < 0)
         return libcrun_make_error (err, errno, "open `%s`", o->exec_fifo);
-      pre.start_fifo = start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
-      if (start_fifo < 0)
+      s->pre.start_fifo = s->start_fifo = open (o->start_fifo, O_RDWR | O_CLOEXEC);
+      if (s->start_fifo < 0)
         return libcrun_make_error (err, errno, "open `%s`", o->start_fifo);
     }
-  pre.console = -1;
-  pre.cgroup_tasks = NULL;
   if (o->console_socket && o->config->process->terminal)
     {
-      pre.console = console = libcrun_unix_connect (o->console_socket, err);
-      if (console < 0)
+      s->pre.console = s->console = libcrun_unix_connect (o->console_socket, err);
+      if (s->console < 0)
         return -1;
     }
-
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return libcrun_make_error (err, errno, "socketpair");
-  parent_end = sv[0];
-  child_end = sv[1];
+  s->parent_end = sv[0];
+  s->child_end = sv[1];
+  return 0;
+}
 
-  if (libcrun_linux_enter_parent_namespaces (config, saved_ns, err) < 0)
+/* The pid and time namespaces the config names by path, for the init
+ * only, and its unified cgroup's directory and v1 `tasks` files.  Where
+ * there is a cgroup2 hierarchy the init is born in its cgroup there
+ * (CLONE_INTO_CGROUP, 5.7+); it joins the v1 hierarchies itself
+ * (join_v1_cgroups); a kernel that refuses the flag gets the pid written
+ * right after (place_init). */
+static int
+spawn_prepare_clone (struct init_spawn *s, libcrun_error_t *err)
+{
+  const struct libcrun_init_options *o = s->o;
+
+  if (libcrun_linux_enter_parent_namespaces (o->config, s->saved_ns, err) < 0
+      || (o->cgroup
+          && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->pre.cgroup_tasks, err) < 0))
     {
-      libcrun_linux_restore_parent_namespaces (saved_ns);
+      libcrun_linux_restore_parent_namespaces (s->saved_ns);
       return -1;
     }
+  return 0;
+}
 
-  /* Where there is a cgroup2 hierarchy the init is born in its cgroup
-   * there (CLONE_INTO_CGROUP, 5.7+); it joins the v1 hierarchies itself
-   * (join_v1_cgroups); a kernel that refuses the flag gets the pid written
-   * right after (place_init). */
-  if (o->cgroup)
-    {
-      if (libcrun_cgroup_open_join (o->cgroup, &cgroup_fd, &pre.cgroup_tasks, err) < 0)
-        {
-          libcrun_linux_restore_parent_namespaces (saved_ns);
-          return -1;
-        }
-    }
+/* The init: clone3 (fork where clone3 is refused and no namespace is
+ * asked for); the child goes on in child_main. */
+static int
+spawn_clone (struct init_spawn *s, libcrun_error_t *err)
+{
+  struct libcrun_clone_args args;
+  int pidfd = -1;
+  long ret;
+
+  if (spawn_prepare_clone (s, err) < 0)
+    return -1;
   memset (&args, 0, sizeof (args));
-  args.flags = ns_flags | CLONE_PIDFD;
+  args.flags = s->ns_flags | CLONE_PIDFD;
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
-  ret = sys_clone3_into_cgroup (&args, cgroup_fd, &born_in_cgroup);
-  if (ret < 0 && (errno == ENOSYS || errno == EPERM) && ns_flags == 0)
+  ret = sys_clone3_into_cgroup (&args, s->cgroup_fd, &s->born_in_cgroup);
+  if (ret < 0 && (errno == ENOSYS || errno == EPERM) && s->ns_flags == 0)
     ret = fork ();
   if (ret != 0)
     {
       int e = errno;
-      libcrun_linux_restore_parent_namespaces (saved_ns);
+      libcrun_linux_restore_parent_namespaces (s->saved_ns);
       errno = e;
     }
   if (ret < 0)
     {
       int e = errno;
-      close_fd_array (pre.cgroup_tasks);
+      close_fd_array (s->pre.cgroup_tasks);
       return libcrun_make_error (err, e,
                                  "create the container's init process (clone3 flags 0x%llx)",
-                                 (unsigned long long)ns_flags);
+                                 (unsigned long long)s->ns_flags);
     }
   if (ret == 0)
     {
-      close (parent_end);
-      child_main (o, &pre, child_end, new_mntns, new_userns);
+      close (s->parent_end);
+      child_main (s->o, &s->pre, s->child_end, s->new_mntns, s->new_userns);
     }
 
-  h->pid = (pid_t)ret;
-  h->pidfd = pidfd;
-  close (steal_fd (&child_end));
-  v1_joined = pre.cgroup_tasks != NULL;
-  close_fd_array (pre.cgroup_tasks);
+  s->h->pid = (pid_t)ret;
+  s->h->pidfd = pidfd;
+  close (steal_fd (&s->child_end));
+  s->v1_joined = s->pre.cgroup_tasks != NULL;
+  close_fd_array (s->pre.cgroup_tasks);
   libcrun_test_crash_point ("create:cloned");
+  return 0;
+}
 
-  if (new_userns && l
-      && write_mappings (h->pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
-    goto fail;
+/* The init's id mappings, its cgroups, then its messages until it is
+ * ready. */
+static int
+spawn_set_up (struct init_spawn *s, libcrun_error_t *err)
+{
+  const struct libcrun_init_options *o = s->o;
+  const struct oci_linux *l = o->config->linux_cfg;
+  pid_t pid = s->h->pid;
+
+  if (s->new_userns && l
+      && write_mappings (pid, l, o->hooks->autoreap != LIBCRUN_AUTOREAP_OFF, err) < 0)
+    return -1;
   /* The init may start its mounts while we place it in its cgroups: the
    * first write to a v1 cgroup.procs waits for an RCU grace period, the
    * longest step of a run.  It is placed before we answer any message of
@@ -1180,18 +1213,20 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
    * pivot_root and exec), so it never forks or runs the container's
    * program outside them.  A new cgroup namespace is the exception: its
    * root is the cgroup the init is in when it unshares, so then it waits. */
-  if (!new_cgroupns && send_mapped (o, parent_end, h->pid, new_mntns, new_userns, err) < 0)
-    goto fail;
-  if (place_init (o, h->pid, v1_joined, born_in_cgroup, err) < 0)
-    goto fail;
-  if (new_cgroupns && send_mapped (o, parent_end, h->pid, new_mntns, new_userns, err) < 0)
-    goto fail;
-  if (read_child_messages (o, parent_end, h, err) < 0)
-    goto fail;
-  h->sync = steal_fd (&parent_end);
-  return 0;
+  if (!s->new_cgroupns && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
+    return -1;
+  if (place_init (o, pid, s->v1_joined, s->born_in_cgroup, err) < 0)
+    return -1;
+  if (s->new_cgroupns && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
+    return -1;
+  return read_child_messages (o, s->parent_end, s->h, err);
+}
 
-fail:
+/* A spawn that failed leaves no init (killed and collected) and closes
+ * what referred to it. */
+static void
+spawn_undo (struct libcrun_init_handle *h)
+{
   libcrun_linux_kill_init (h);
   if (h->pidfd >= 0)
     close (h->pidfd);
@@ -1199,5 +1234,49 @@ fail:
   if (h->terminal_master >= 0)
     close (h->terminal_master);
   h->terminal_master = -1;
-  return -1;
+}
+
+/* What the spawn opened for itself, closed (the init has its copies). */
+static void
+spawn_release (struct init_spawn *s)
+{
+  cleanup_closep (&s->cgroup_fd);
+  cleanup_closep (&s->console);
+  cleanup_closep (&s->start_fifo);
+  cleanup_closep (&s->exec_fifo);
+  cleanup_closep (&s->child_end);
+  cleanup_closep (&s->parent_end);
+}
+
+int
+libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
+                          libcrun_error_t *err)
+{
+  struct init_spawn s = {
+    .o = o,
+    .h = h,
+    .pre = { .exec_fifo = -1, .start_fifo = -1, .console = -1, .cgroup_tasks = NULL },
+    .exec_fifo = -1,
+    .start_fifo = -1,
+    .console = -1,
+    .cgroup_fd = -1,
+    .parent_end = -1,
+    .child_end = -1,
+    .saved_ns = { -1, -1 },
+  };
+  bool ok;
+
+  h->pid = 0;
+  h->pidfd = -1;
+  h->terminal_master = -1;
+  h->sync = -1;
+
+  spawn_namespaces (&s);
+  ok = spawn_preopen (&s, err) == 0 && spawn_clone (&s, err) == 0 && spawn_set_up (&s, err) == 0;
+  if (ok)
+    h->sync = steal_fd (&s.parent_end);
+  else
+    spawn_undo (h);
+  spawn_release (&s);
+  return ok ? 0 : -1;
 }

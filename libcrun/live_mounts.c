@@ -12,7 +12,7 @@
  * a file source). */
 #include "live_mounts.h"
 #include "config.h"
-#include "mount.h"
+#include "mount_options.h"
 #include "spawn.h"
 #include "state.h"
 #include "syscalls.h"

@@ -5,12 +5,16 @@
  *
  * Every path taken from config.json is resolved inside the rootfs (openat2
  * RESOLVE_IN_ROOT): a symlink in the rootfs can never send a mount outside
- * it.  Errors name the mount destination and the reason. */
+ * it.  Errors name the mount destination and the reason.
+ *
+ * Step 1 is mount.c (config.mounts: mount_options.c parses their options,
+ * mount_cgroup.c makes the cgroup view, mount_dev.c populates /dev), step 2
+ * is mount_dev.c, step 3 mount_pivot.c; what they share is in
+ * mount_internal.h. */
 #ifndef LIBCRUN_MOUNT_H
 #define LIBCRUN_MOUNT_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include "config.h"
 #include "error.h"
 
@@ -41,32 +45,5 @@ int libcrun_rootfs_bind_console (const struct libcrun_rootfs_options *o, const c
  * readonlyPaths, remount / read-only when root.readonly, and set the final
  * rootfsPropagation.  Afterwards the process sees only the container. */
 int libcrun_rootfs_pivot (const struct libcrun_rootfs_options *o, libcrun_error_t *err);
-
-/* Parse a mount's options into mount flags, propagation flags, and the
- * remaining data string ("mode=755,size=65536k").  Exposed for unit tests.
- * Unknown options are passed on as data. */
-struct libcrun_mount_flags
-{
-  unsigned long flags;       /* MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC... */
-  unsigned long clear_flags; /* flags explicitly turned off ("rw", "suid") */
-  unsigned long propagation; /* MS_PRIVATE|MS_REC, MS_SHARED... or 0 */
-  char *data;                /* owned; NULL when empty */
-  /* r$FLAG options: MOUNT_ATTR_* set and cleared on the mount and every
-   * mount below it (mount_setattr AT_RECURSIVE). */
-  uint64_t rec_attr_set, rec_attr_clr;
-  bool has_idmap;       /* idmap or ridmap */
-  bool idmap_recursive; /* ridmap: submounts of an rbind are idmapped too */
-  char *idmap;          /* owned: "uids=...;gids=..." of idmap=, or NULL */
-  bool tmpcopyup, copy_symlink, src_nofollow, dest_nofollow;
-};
-/* Whether `m` is a bind mount (type bind or none, or a bind option). */
-bool libcrun_mount_is_bind (const struct oci_mount *m, const struct libcrun_mount_flags *mf);
-/* The i-th mount option the parser accepts (for `features`); NULL past
- * the last one. */
-const char *libcrun_mount_option_name (size_t i);
-/* The owned strings of `mf`. */
-void libcrun_mount_flags_release (struct libcrun_mount_flags *mf);
-int libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,
-                                 libcrun_error_t *err);
 
 #endif

@@ -19,7 +19,7 @@
 #include "mount_sources.h"
 #include "linux.h"
 #include "log.h"
-#include "mount.h"
+#include "mount_options.h"
 #include "syscalls.h"
 #include "terminal.h"
 #include "utils.h"

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "error.h"
-#include "mount.h"
+#include "mount_options.h"
 #include "seccomp.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);

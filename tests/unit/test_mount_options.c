@@ -1,4 +1,4 @@
-/* Unit tests of libcrun/mount.c: option parsing, and the three rootfs steps
+/* Unit tests of libcrun/mount*.c: option parsing, and the three rootfs steps
  * run for real on a small temporary rootfs.
  *
  * The rootfs tests never mount anything on the host: each one forks a
@@ -7,6 +7,7 @@
  * the host's view and removes the temporary tree afterwards. */
 #include "tap.h"
 #include "mount.h"
+#include "mount_options.h"
 #include "syscalls.h"
 #include "utils.h"
 
