@@ -8,7 +8,12 @@
 # "GUEST-CG-TOTAL pass=N fail=N skip=N".
 crun=$1
 unit_tests=$2
+podman_conf=$(cd "$(dirname "$0")/../podman" && pwd)
 pass=0 fails=0 skips=0
+skip() {
+	echo "GUEST-CG skip systemd: $*"
+	skips=$((skips + 1))
+}
 ok() {
 	echo "GUEST-CG ok systemd: $*"
 	pass=$((pass + 1))
@@ -159,5 +164,55 @@ sed -i 's/, {"type": "cgroup"}//' $work/bundle/config.json
 crunc run --no-pivot --bundle $work/bundle c4 >$work/c4.out 2>&1
 check "run in a slice of its own (crunguest.slice::c4)" "0::/crunguest.slice/c4.scope" "$(cat $work/c4.out)"
 check "units left after the runs" "" "$(systemctl list-units --all --no-legend 'crun-c3*' 'c4.scope' | tr -s ' ')"
+
+# ------------------------------------ podman, cgroup_manager = "systemd"
+# podman's own containers.conf and storage.conf of the podman tests, with
+# the storage on a tmpfs; podman runs conmon in a scope of its own and
+# hands us "machine.slice:libpod:<id>" with --systemd-cgroup.
+podman_checks() {
+	local pd=/var/tmp/guest-podman id scope pm
+	mkdir -p $pd && mount -t tmpfs tmpfs $pd || return 1
+	mkdir -p $pd/hooks.d $pd/net $pd/tmp $pd/events $pd/xdg-run
+	for f in containers.conf storage.conf; do
+		sed "s|@DIR@|$pd|g; s|@DRIVER@|overlay|g" "$podman_conf/$f.in" >$pd/$f
+	done
+	sed -i 's/^cgroup_manager = .*/cgroup_manager = "systemd"/' $pd/containers.conf
+	echo 'unqualified-search-registries = []' >$pd/registries.conf
+	pm() {
+		CONTAINERS_CONF=$pd/containers.conf CONTAINERS_STORAGE_CONF=$pd/storage.conf \
+			CONTAINERS_REGISTRIES_CONF=$pd/registries.conf XDG_RUNTIME_DIR=$pd/xdg-run \
+			podman --root $pd/storage --runroot $pd/runroot --tmpdir $pd/tmp \
+			--cgroup-manager systemd --events-backend file --runtime "$crun" "$@"
+	}
+	tar -C $work/bundle/rootfs -c . | pm import - localhost/busybox >$work/pm.out 2>&1 ||
+		{
+			bad "podman import: $(cat $work/pm.out)"
+			return 0
+		}
+	check "podman run --rm --memory 64m: memory.max seen inside" 67108864 \
+		"$(pm run --rm --memory 64m localhost/busybox cat /sys/fs/cgroup/memory.max 2>&1)"
+	id=$(pm run -d --pids-limit 33 localhost/busybox sleep 1000 2>$work/pm.out)
+	if [ -z "$id" ]; then
+		bad "podman run -d: $(cat $work/pm.out)"
+		return 0
+	fi
+	check "podman's container scope is active" active "$(prop libpod-$id.scope ActiveState)"
+	check "podman's container scope's slice" machine.slice "$(prop libpod-$id.scope Slice)"
+	check "podman's container scope's TasksMax" 33 "$(prop libpod-$id.scope TasksMax)"
+	check "podman's container pids.max" 33 \
+		"$(cat /sys/fs/cgroup/machine.slice/libpod-$id.scope/pids.max 2>&1)"
+	pm rm -f -t 0 $id >$work/pm.out 2>&1 || bad "podman rm -f: $(cat $work/pm.out)"
+	n=0
+	while systemctl is-active -q libpod-$id.scope && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	check "podman rm -f: the scope is gone" inactive "$(systemctl is-active libpod-$id.scope)"
+}
+if command -v podman >/dev/null && command -v conmon >/dev/null; then
+	podman_checks || bad "cannot set up podman's storage"
+else
+	skip "podman: podman or conmon is not installed here"
+fi
 
 finish
