@@ -84,7 +84,7 @@ own_cgroup (enum libcrun_cgroup_layout layout, char **out, libcrun_error_t *err)
       *c2 = '\0';
       if (strcmp (line, "0") == 0 && c1 + 1 == c2)
         unified = c2 + 1;
-      else if (cg_list_has (c1 + 1, "name=systemd", ","))
+      else if (libcrun_list_has (c1 + 1, "name=systemd", ","))
         systemd = c2 + 1;
       if (first == NULL && !(strcmp (line, "0") == 0 && c1 + 1 == c2))
         first = c2 + 1;
@@ -215,7 +215,7 @@ enable_controllers (const char *dir)
     {
       cleanup_free char *v = NULL;
       int ret;
-      if (cg_list_has (enabled, tok, " \n"))
+      if (libcrun_list_has (enabled, tok, " \n"))
         continue;
       v = xasprintf ("+%s", tok);
       ret = cg_write_raw (dir, "cgroup.subtree_control", v);
@@ -251,7 +251,7 @@ make_hierarchy_path (const struct cg_hierarchy *hi, const char *path, bool *crea
   cleanup_free char *cur = xstrdup (hi->mnt);
   cleanup_free char *copy = xstrdup (path);
   char *saveptr = NULL, *tok, *next;
-  bool cpuset = !hi->unified && cg_list_has (hi->ctrls, "cpuset", ",");
+  bool cpuset = !hi->unified && libcrun_list_has (hi->ctrls, "cpuset", ",");
 
   *created = false;
   for (tok = strtok_r (copy, "/", &saveptr); tok; tok = next)

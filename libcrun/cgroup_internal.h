@@ -71,9 +71,6 @@ enum cg_loc
 enum cg_loc cg_locate (const struct cg_hierarchies *h, const char *path, const char *v1name,
                        const char *v2name, char **dir);
 
-/* Whether item is one of the entries of list, separated by any of seps. */
-bool cg_list_has (const char *list, const char *item, const char *seps);
-
 /* ------------------------------------------------------------------ */
 /* Files (cgroup_files.c).  cgroupfs wants one value per write(). */
 

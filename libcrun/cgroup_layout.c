@@ -46,25 +46,6 @@ is_known_controller (const char *s)
   return false;
 }
 
-bool
-cg_list_has (const char *list, const char *item, const char *seps)
-{
-  size_t n = strlen (item);
-  const char *p = list;
-  if (list == NULL)
-    return false;
-  while (*p)
-    {
-      size_t len = strcspn (p, seps);
-      if (len == n && strncmp (p, item, n) == 0)
-        return true;
-      p += len;
-      if (*p)
-        p++;
-    }
-  return false;
-}
-
 /* Undo the octal escapes (\040 ...) of mountinfo, in place. */
 static void
 unescape_mountinfo (char *s)
@@ -229,7 +210,7 @@ cg_find_v1 (const struct cg_hierarchies *h, const char *ctrl)
 {
   size_t i;
   for (i = 0; i < h->n; i++)
-    if (!h->v[i].unified && cg_list_has (h->v[i].ctrls, ctrl, ","))
+    if (!h->v[i].unified && libcrun_list_has (h->v[i].ctrls, ctrl, ","))
       return &h->v[i];
   return NULL;
 }
@@ -263,7 +244,7 @@ cg_locate (const struct cg_hierarchies *h, const char *path, const char *v1name,
       libcrun_error_release (&err);
       return CG_LOC_NONE;
     }
-  if (!cg_list_has (ctrls, v2name, " \n"))
+  if (!libcrun_list_has (ctrls, v2name, " \n"))
     return CG_LOC_NONE;
   *dir = steal_pointer (&d);
   return CG_LOC_V2;

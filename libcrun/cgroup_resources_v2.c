@@ -324,7 +324,7 @@ check_unified_key (const struct cg_hierarchies *h, const char *dir, const char *
 {
   cleanup_free char *ctrl = xasprintf ("%.*s", (int)(strchr (key, '.') - key), key);
 
-  if (strcmp (ctrl, "cgroup") != 0 && !cg_list_has (ctrls, ctrl, " \n"))
+  if (strcmp (ctrl, "cgroup") != 0 && !libcrun_list_has (ctrls, ctrl, " \n"))
     {
       if (cg_find_v1 (h, ctrl))
         return libcrun_make_error (err, ENOTSUP,

@@ -388,8 +388,10 @@ cfg_get_strv (struct parser *p, yajl_val obj, const char *key, bool required, ch
   return ret;
 }
 
-int
-cfg_get_object (struct parser *p, yajl_val obj, const char *key, bool required, yajl_val *out)
+/* obj.key when it is an object (is_object) or an array, else an error. */
+static int
+get_container (struct parser *p, yajl_val obj, const char *key, bool required, bool is_object,
+               yajl_val *out)
 {
   yajl_val v;
   int ret = member (p, obj, key, required, &v);
@@ -397,25 +399,22 @@ cfg_get_object (struct parser *p, yajl_val obj, const char *key, bool required, 
   *out = NULL;
   if (ret < 0 || v == NULL)
     return ret;
-  if (!YAJL_IS_OBJECT (v))
-    return cfg_fail_at (p, key, "expected an object");
+  if (is_object ? !YAJL_IS_OBJECT (v) : !YAJL_IS_ARRAY (v))
+    return cfg_fail_at (p, key, is_object ? "expected an object" : "expected an array");
   *out = v;
   return 0;
 }
 
 int
+cfg_get_object (struct parser *p, yajl_val obj, const char *key, bool required, yajl_val *out)
+{
+  return get_container (p, obj, key, required, true, out);
+}
+
+int
 cfg_get_array (struct parser *p, yajl_val obj, const char *key, bool required, yajl_val *out)
 {
-  yajl_val v;
-  int ret = member (p, obj, key, required, &v);
-
-  *out = NULL;
-  if (ret < 0 || v == NULL)
-    return ret;
-  if (!YAJL_IS_ARRAY (v))
-    return cfg_fail_at (p, key, "expected an array");
-  *out = v;
-  return 0;
+  return get_container (p, obj, key, required, false, out);
 }
 
 int

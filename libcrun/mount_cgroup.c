@@ -18,24 +18,6 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-/* Whether the comma-separated `opts` has the item `item`. */
-static bool
-opts_have (const char *opts, const char *item)
-{
-  size_t n = strlen (item);
-  const char *p = opts;
-  while (*p)
-    {
-      size_t len = strcspn (p, ",");
-      if (len == n && strncmp (p, item, n) == 0)
-        return true;
-      p += len;
-      if (*p)
-        p++;
-    }
-  return false;
-}
-
 /* The calling process's cgroup in one hierarchy, from the content of
  * /proc/self/cgroup: the "0::" line for cgroup2, else the line whose
  * controllers ("cpu,cpuacct", "name=systemd") are all among the superblock
@@ -61,7 +43,7 @@ own_cgroup_in (const char *proc_cgroup, bool v2, const char *super_opts)
           continue;
         }
       for (tok = strtok_r (c1 + 1, ",", &s2); tok; tok = strtok_r (NULL, ",", &s2))
-        if (!opts_have (super_opts, tok))
+        if (!libcrun_list_has (super_opts, tok, ","))
           all = false;
       if (all)
         return xstrdup (c2 + 1);

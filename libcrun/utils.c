@@ -563,3 +563,22 @@ PUBLIC_ALIAS (libcrun_cleanup_freep, cleanup_freep);
 PUBLIC_ALIAS (libcrun_cleanup_closep, cleanup_closep);
 PUBLIC_ALIAS (libcrun_cleanup_fclosep, cleanup_fclosep);
 PUBLIC_ALIAS (libcrun_cleanup_strvp, cleanup_strvp);
+
+bool
+libcrun_list_has (const char *list, const char *item, const char *seps)
+{
+  size_t n = strlen (item);
+  const char *p = list;
+  if (list == NULL)
+    return false;
+  while (*p)
+    {
+      size_t len = strcspn (p, seps);
+      if (len == n && strncmp (p, item, n) == 0)
+        return true;
+      p += len;
+      if (*p)
+        p++;
+    }
+  return false;
+}

@@ -61,6 +61,10 @@ int write_all (int fd, const void *data, size_t len);
 /* Parse a decimal integer, all of the string; 0 or -1. */
 int parse_long (const char *s, long *out);
 
+/* Whether item is one of the entries of list (NULL: none), separated by
+ * any of seps: "cpu,cpuacct" with ",", cgroup.controllers with " \n". */
+bool libcrun_list_has (const char *list, const char *item, const char *seps);
+
 /* Write a whole buffer to a file, creating it with mode (O_TRUNC). */
 int write_file (const char *path, const void *data, size_t len, mode_t mode, libcrun_error_t *err);
 /* Same, relative to dirfd; the file is replaced atomically (tmp + rename). */

@@ -108,6 +108,15 @@ else
 	[ -e $cg/hugetlb/hugetlb.2MB.limit_in_bytes ] && hugetlb=1
 fi
 
+# check_read_bps WHAT RATE: the read throttle of nullb0 in the layout's file
+check_read_bps() {
+	if [ $layout = v2 ]; then
+		check "io.max$1" "$blk rbps=$2 wbps=max riops=max wiops=max" "$(cgread $p blkio - io.max)"
+	else
+		check "blkio read bps$1" "$blk $2" "$(cgread $p blkio blkio.throttle.read_bps_device -)"
+	fi
+}
+
 # config ARGS_JSON RESOURCES_JSON [CGROUPS_PATH] [EXTRA_LINUX_JSON]
 config() {
 	path_line=""
@@ -185,11 +194,7 @@ fi
 check "cpuset cpus" 0 "$(cgread $p cpuset cpuset.cpus cpuset.cpus)"
 check "cpuset mems" 0 "$(cgread $p cpuset cpuset.mems cpuset.mems)"
 if [ -n "$blk" ]; then
-	if [ $layout = v2 ]; then
-		check "io.max" "$blk rbps=1048576 wbps=max riops=max wiops=max" "$(cgread $p blkio - io.max)"
-	else
-		check "blkio read bps" "$blk 1048576" "$(cgread $p blkio blkio.throttle.read_bps_device -)"
-	fi
+	check_read_bps "" 1048576
 else
 	skip "io limits: no /sys/block/nullb0 (null_blk) in this kernel"
 fi
@@ -237,11 +242,7 @@ else
 fi
 check "pids limit from update -r" 70 "$(cgread $p pids pids.max pids.max)"
 if [ -n "$blk" ]; then
-	if [ $layout = v2 ]; then
-		check "io.max from update -r" "$blk rbps=2097152 wbps=max riops=max wiops=max" "$(cgread $p blkio - io.max)"
-	else
-		check "blkio read bps from update -r" "$blk 2097152" "$(cgread $p blkio blkio.throttle.read_bps_device -)"
-	fi
+	check_read_bps " from update -r" 2097152
 fi
 [ -n "$hugetlb" ] &&
 	check "hugetlb limit from update -r" 8388608 "$(cgread $p hugetlb hugetlb.2MB.limit_in_bytes hugetlb.2MB.max)"
