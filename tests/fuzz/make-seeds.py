@@ -7,6 +7,9 @@ import json
 import os
 import sys
 
+if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+    # `make-seeds.py --help` once made a directory named --help
+    sys.exit("usage: make-seeds.py DIR")
 d = sys.argv[1]
 base = json.load(open(os.path.join(os.path.dirname(__file__), "corpus", "spec.json")))
 text = json.dumps(base)
