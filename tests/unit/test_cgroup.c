@@ -43,11 +43,14 @@ is_hybrid_host (void)
 static char *
 cg_file (const char *hier, const char *path, const char *file)
 {
-  cleanup_free char *p = xasprintf (CG_ROOT "/%s%s/%s", hier, path, file);
+  cleanup_free char *p = NULL;
   libcrun_error_t err = NULL;
   char *content = NULL;
   size_t len;
 
+  /* on v2 every file is in the one hierarchy at CG_ROOT */
+  p = xasprintf (CG_ROOT "/%s%s/%s", access (CG_ROOT "/cgroup.controllers", F_OK) == 0 ? "" : hier,
+                 path, file);
   if (read_all_file (p, &content, &len, &err) < 0)
     {
       libcrun_error_release (&err);
@@ -82,6 +85,7 @@ static const char *const v1_hierarchies[]
     = { "cpu",   "cpuacct", "cpuset",  "memory",  "devices", "freezer",
         "blkio", "pids",    "systemd", "unified", NULL };
 static const char *const v2_hierarchies[] = { "", NULL };
+static const char *v1_here[sizeof (v1_hierarchies) / sizeof (v1_hierarchies[0])];
 static const char *const *hierarchies = v1_hierarchies;
 
 static bool
@@ -183,11 +187,13 @@ test_create_every_hierarchy (void)
   struct libcrun_cgroup *cg;
   size_t i;
 
-  if (!is_hybrid_host ())
-    tap_skip ("not the hybrid layout this test knows");
   cg = must_create (path, "x");
   tap_check (strcmp (cg->path, path) == 0, "path `%s`", cg->path);
-  tap_check (cg->layout == LIBCRUN_CGROUP_HYBRID, "layout");
+  tap_check (cg->layout
+                 == (is_hybrid_host () ? LIBCRUN_CGROUP_HYBRID
+                     : is_v2_host ()   ? LIBCRUN_CGROUP_V2
+                                       : LIBCRUN_CGROUP_V1),
+             "layout %d", (int)cg->layout);
   for (i = 0; hierarchies[i]; i++)
     {
       cleanup_free char *d = xasprintf (CG_ROOT "/%s%s", hierarchies[i], path);
@@ -204,16 +210,24 @@ test_create_every_hierarchy (void)
   libcrun_cgroup_free (cg);
 }
 
+/* This process's cgroup as the manager takes it: the "0::" line, else
+ * (pure v1) the name=systemd one. */
 static char *
-own_unified_cgroup (void)
+own_cgroup (void)
 {
   cleanup_free char *content = NULL;
   libcrun_error_t err = NULL;
   char *p;
   tap_require (read_all_file ("/proc/self/cgroup", &content, NULL, &err) == 0, "read");
   p = strstr (content, "0::");
-  tap_require (p && (p == content || p[-1] == '\n'), "no 0:: line");
-  p += 3;
+  if (p && (p == content || p[-1] == '\n'))
+    p += 3;
+  else
+    {
+      p = strstr (content, ":name=systemd:");
+      tap_require (p != NULL, "no 0:: and no name=systemd line");
+      p += strlen (":name=systemd:");
+    }
   p[strcspn (p, "\n")] = '\0';
   return xstrdup (p);
 }
@@ -241,9 +255,7 @@ test_relative_and_default_paths (void)
   cleanup_free char *own_top = NULL;
   struct libcrun_cgroup *cg;
 
-  if (!is_hybrid_host ())
-    tap_skip ("not the hybrid layout this test knows");
-  own = own_unified_cgroup ();
+  own = own_cgroup ();
   want = xasprintf ("%s/crun-test-%d-2/sub", strcmp (own, "/") == 0 ? "" : own, (int)main_pid);
   own_top = xasprintf ("%s%s", strcmp (own, "/") == 0 ? "" : own, top);
 
@@ -316,8 +328,8 @@ test_memory_and_pids (void)
   cleanup_free char *path = test_path (5);
   struct libcrun_cgroup *cg;
 
-  if (!is_hybrid_host ())
-    tap_skip ("not the hybrid layout this test knows");
+  if (is_v2_host ())
+    tap_skip ("cgroup v2: test_memory_and_pids_v2");
   cg = must_create (path, "x");
   must_apply (cg,
               "{\"memory\": {\"limit\": 67108864, \"reservation\": 33554432, \"swap\": 134217728},"
@@ -353,8 +365,8 @@ test_cpu (void)
   cleanup_free char *path = test_path (6);
   struct libcrun_cgroup *cg;
 
-  if (!is_hybrid_host ())
-    tap_skip ("not the hybrid layout this test knows");
+  if (is_v2_host ())
+    tap_skip ("cgroup v2: test_cpu_v2");
   cg = must_create (path, "x");
   must_apply (cg, "{\"cpu\": {\"shares\": 512, \"quota\": 50000, \"period\": 100000,"
                   " \"cpus\": \"0\", \"mems\": \"0\"}}");
@@ -658,8 +670,8 @@ test_blkio_and_hugetlb (void)
   cleanup_free char *dev = some_block_device ();
   struct libcrun_cgroup *cg;
 
-  if (!is_hybrid_host ())
-    tap_skip ("not the hybrid layout this test knows");
+  if (is_v2_host ())
+    tap_skip ("cgroup v2: test_io_and_hugetlb_v2");
   cg = must_create (path, "x");
 
   {
@@ -693,18 +705,124 @@ test_blkio_and_hugetlb (void)
       check_file ("blkio", path, "blkio.throttle.write_iops_device", want);
     }
 
-  /* hugetlb has no v1 hierarchy here: it is used through the unified one */
+  /* hugetlb: its own v1 hierarchy where there is one, else (this hybrid
+   * host) through the unified one */
+  if (is_dir (CG_ROOT "/hugetlb"))
+    {
+      must_apply (cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 8388608}]}");
+      check_file ("hugetlb", path, "hugetlb.2MB.limit_in_bytes", "8388608");
+    }
+  else
+    {
+      cleanup_free char *h = cg_file ("unified", path, "hugetlb.2MB.max");
+      if (h)
+        {
+          must_apply (cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 8388608}]}");
+          check_file ("unified", path, "hugetlb.2MB.max", "8388608");
+          must_apply (cg, "{\"unified\": {\"hugetlb.2MB.max\": \"4194304\"}}");
+          check_file ("unified", path, "hugetlb.2MB.max", "4194304");
+        }
+      else
+        printf ("#   no 2MB hugetlb in the unified hierarchy: hugepageLimits not exercised\n");
+    }
+  must_destroy (cg, false);
+  libcrun_cgroup_free (cg);
+}
+
+/* The same resources on cgroup v2, in its files. */
+static void
+test_memory_and_pids_v2 (void)
+{
+  cleanup_free char *path = test_path (16);
+  cleanup_free char *swap = NULL;
+  struct libcrun_cgroup *cg;
+
+  if (!is_v2_host ())
+    tap_skip ("not cgroup v2 (test_memory_and_pids)");
+  cg = must_create (path, "x");
+  swap = cg_file ("", path, "memory.swap.max");
+  must_apply (cg,
+              "{\"memory\": {\"limit\": 67108864, \"reservation\": 33554432, \"swap\": 134217728},"
+              " \"pids\": {\"limit\": 50}}");
+  check_file ("", path, "memory.max", "67108864");
+  check_file ("", path, "memory.low", "33554432");
+  /* OCI's swap counts the memory too: memory.swap.max is the difference */
+  if (swap)
+    check_file ("", path, "memory.swap.max", "67108864");
+  check_file ("", path, "pids.max", "50");
+  must_apply (cg, "{\"memory\": {\"limit\": -1}, \"pids\": {\"limit\": -1}}");
+  check_file ("", path, "memory.max", "max");
+  check_file ("", path, "pids.max", "max");
+  must_fail_apply (cg, "{\"memory\": {\"limit\": 268435456, \"swap\": 1048576}}", "memory.swap");
+  must_destroy (cg, false);
+  libcrun_cgroup_free (cg);
+}
+
+static void
+test_cpu_v2 (void)
+{
+  cleanup_free char *path = test_path (17);
+  struct libcrun_cgroup *cg;
+
+  if (!is_v2_host ())
+    tap_skip ("not cgroup v2 (test_cpu)");
+  cg = must_create (path, "x");
+  must_apply (cg, "{\"cpu\": {\"shares\": 1024, \"quota\": 50000, \"period\": 100000,"
+                  " \"cpus\": \"0\", \"mems\": \"0\"}}");
+  /* shares 1024 -> weight 100 (crun >= 1.23) */
+  check_file ("", path, "cpu.weight", "100");
+  check_file ("", path, "cpu.max", "50000 100000");
+  check_file ("", path, "cpuset.cpus", "0");
+  check_file ("", path, "cpuset.mems", "0");
+  must_apply (cg, "{\"cpu\": {\"quota\": -1, \"period\": 50000}}");
+  check_file ("", path, "cpu.max", "max 50000");
+  must_apply (cg, "{\"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"cpus\": \"\"}}");
+  check_file ("", path, "cpu.weight", "100");
+  must_fail_apply (cg, "{\"cpu\": {\"cpus\": \"0-4095\"}}", "cpu.cpus");
+  must_destroy (cg, false);
+  libcrun_cgroup_free (cg);
+}
+
+static void
+test_io_and_hugetlb_v2 (void)
+{
+  cleanup_free char *path = test_path (18);
+  cleanup_free char *dev = some_block_device ();
+  struct libcrun_cgroup *cg;
+
+  if (!is_v2_host ())
+    tap_skip ("not cgroup v2 (test_blkio_and_hugetlb)");
+  cg = must_create (path, "x");
+  if (dev)
+    {
+      unsigned maj = 0, min = 0;
+      cleanup_free char *json = NULL;
+      cleanup_free char *want = xasprintf ("%s rbps=1048576 wbps=max riops=max wiops=100", dev);
+      tap_require (sscanf (dev, "%u:%u", &maj, &min) == 2, "dev `%s`", dev);
+      json = xasprintf ("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": %u, \"minor\": %u,"
+                        " \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": %u,"
+                        " \"minor\": %u, \"rate\": 100}]}}",
+                        maj, min, maj, min);
+      must_apply (cg, json);
+      check_file ("", path, "io.max", want);
+    }
+  else
+    printf ("#   no block device: the io limits not exercised\n");
   {
-    cleanup_free char *h = cg_file ("unified", path, "hugetlb.2MB.max");
-    if (h && !is_dir (CG_ROOT "/hugetlb"))
+    cleanup_free char *w = cg_file ("", path, "io.weight");
+    cleanup_free char *bw = cg_file ("", path, "io.bfq.weight");
+    if (w == NULL && bw == NULL)
+      must_fail_apply (cg, "{\"blockIO\": {\"weight\": 500}}", "blockIO.weight");
+  }
+  {
+    cleanup_free char *h = cg_file ("", path, "hugetlb.2MB.max");
+    if (h)
       {
         must_apply (cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 8388608}]}");
-        check_file ("unified", path, "hugetlb.2MB.max", "8388608");
-        must_apply (cg, "{\"unified\": {\"hugetlb.2MB.max\": \"4194304\"}}");
-        check_file ("unified", path, "hugetlb.2MB.max", "4194304");
+        check_file ("", path, "hugetlb.2MB.max", "8388608");
       }
     else
-      printf ("#   no 2MB hugetlb in the unified hierarchy: hugepageLimits not exercised\n");
+      printf ("#   no 2MB hugetlb controller: hugepageLimits not exercised\n");
   }
   must_destroy (cg, false);
   libcrun_cgroup_free (cg);
@@ -784,6 +902,18 @@ main (void)
   main_pid = getpid ();
   if (is_v2_host ())
     hierarchies = v2_hierarchies;
+  else
+    {
+      /* the v1 hierarchies mounted here (and the unified one of hybrid) */
+      size_t i, n = 0;
+      for (i = 0; v1_hierarchies[i]; i++)
+        {
+          cleanup_free char *d = xasprintf (CG_ROOT "/%s", v1_hierarchies[i]);
+          if (is_dir (d))
+            v1_here[n++] = v1_hierarchies[i];
+        }
+      hierarchies = v1_here;
+    }
   if (geteuid () != 0 || access (CG_ROOT, F_OK) != 0)
     {
       printf ("1..0 # SKIP needs root and " CG_ROOT "\n");
@@ -803,6 +933,9 @@ main (void)
   TAP_RUN (test_create_busy);
   TAP_RUN (test_errors);
   TAP_RUN (test_blkio_and_hugetlb);
+  TAP_RUN (test_memory_and_pids_v2);
+  TAP_RUN (test_cpu_v2);
+  TAP_RUN (test_io_and_hugetlb_v2);
   TAP_RUN (test_nothing_left_behind);
   sweep ();
   return tap_done ();
