@@ -1,7 +1,8 @@
 /* What the files of the rootfs set-up (mount.h) share, and nothing else
  * includes: the state of one step and the descriptors inside the rootfs
  * (mount_resolve.c), the cgroup mount (mount_cgroup.c) and /dev
- * (mount_dev.c).
+ * (mount_dev.c); mount_sources.c takes libcrun_join_path for the bind
+ * sources the runtime opens.
  *
  * Safety rule of these files: no path taken from config.json is ever handed
  * to mount(2) as a string while the host's root is still visible.  Every

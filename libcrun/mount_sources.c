@@ -19,6 +19,7 @@
 #include "mount_sources.h"
 #include "linux.h"
 #include "log.h"
+#include "mount_internal.h"
 #include "mount_options.h"
 #include "syscalls.h"
 #include "terminal.h"
@@ -216,7 +217,7 @@ open_one (const struct oci_mount *m, const char *bundle, pid_t init_pid, bool us
       libcrun_make_error (err, EINVAL, "no source");
       goto out;
     }
-  source = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", bundle, m->source);
+  source = m->source[0] == '/' ? xstrdup (m->source) : libcrun_join_path (bundle, m->source);
   if ((mf.flags & MS_REC) || !(mf.flags & MS_BIND))
     flags |= AT_RECURSIVE;
   if (mf.src_nofollow)

@@ -379,135 +379,223 @@ stdin_memfd (const char *data, size_t len)
   return fd;
 }
 
+/* What one libcrun_spawn holds while it runs: the descriptors it opens for
+ * the child and the set-up the child reads.  spawn_release closes what the
+ * parent keeps no longer. */
+struct spawn_run
+{
+  const struct libcrun_spawn_options *o;
+  struct libcrun_process *p;
+  const char *what;
+  char *default_argv[2];
+  int in_parent, in_child, devnull;
+  int err_read, err_write, st_parent, st_child;
+  struct child_setup c;
+  int rung, pidfd;
+  bool use_waiter;
+};
+
+static void
+spawn_release (struct spawn_run *r)
+{
+  int *fds[] = { &r->in_parent, &r->in_child,  &r->devnull, &r->err_read,
+                 &r->err_write, &r->st_parent, &r->st_child };
+  size_t i;
+  for (i = 0; i < sizeof (fds) / sizeof (fds[0]); i++)
+    if (*fds[i] >= 0)
+      {
+        close (*fds[i]);
+        *fds[i] = -1;
+      }
+}
+
+/* /dev/null and the stdin the program reads, opened before the clone. */
+static int
+spawn_open_stdio (struct spawn_run *r, libcrun_error_t *err)
+{
+  const struct libcrun_spawn_options *o = r->o;
+  int sv[2];
+
+  if ((o->stdin_data == NULL && !o->stdin_inherit) || o->stdout_fd == LIBCRUN_SPAWN_DEVNULL
+      || o->stderr_fd == LIBCRUN_SPAWN_DEVNULL)
+    {
+      r->devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      if (r->devnull < 0)
+        return libcrun_make_error (err, errno, "open `/dev/null`");
+    }
+  if (o->stdin_data == NULL)
+    return 0;
+  r->in_child = stdin_memfd (o->stdin_data, o->stdin_len);
+  if (r->in_child >= 0)
+    return 0;
+  /* No memfd (before 3.17, or refused by the seccomp filter a
+   * startContainer hook runs under): a socket, not a pipe, so that
+   * send(MSG_NOSIGNAL) reports a reader that went away as EPIPE
+   * without raising SIGPIPE in the runtime. */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return libcrun_make_error (err, errno, "spawn `%s`: socketpair", r->what);
+  r->in_parent = sv[0];
+  r->in_child = sv[1];
+  shutdown (r->in_child, SHUT_WR);
+  return 0;
+}
+
+/* The exec error pipe and the waiter's status socket. */
+static int
+spawn_open_channels (struct spawn_run *r, libcrun_error_t *err)
+{
+  int sv[2], pipefd[2];
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return libcrun_make_error (err, errno, "spawn `%s`: pipe", r->what);
+  r->err_read = pipefd[0];
+  r->err_write = pipefd[1];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return libcrun_make_error (err, errno, "spawn `%s`: socketpair", r->what);
+  r->st_parent = sv[0];
+  r->st_child = sv[1];
+  return 0;
+}
+
+/* Everything the children need is prepared here, so that they only call
+ * async-signal-safe functions. */
+static void
+spawn_fill_setup (struct spawn_run *r)
+{
+  const struct libcrun_spawn_options *o = r->o;
+  struct child_setup *c = &r->c;
+  struct rlimit rl;
+
+  memset (c, 0, sizeof (*c));
+  c->o = o;
+  c->stdin_fd = o->stdin_data ? r->in_child : o->stdin_inherit ? -1 : r->devnull;
+  c->stdout_fd = o->stdout_fd == LIBCRUN_SPAWN_DEVNULL ? r->devnull : o->stdout_fd;
+  c->stderr_fd = o->stderr_fd == LIBCRUN_SPAWN_DEVNULL ? r->devnull : o->stderr_fd;
+  c->errpipe = r->err_write;
+  c->argv = o->argv ? o->argv : r->default_argv;
+  c->envp = o->envp ? o->envp : environ;
+  c->max_fd = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+}
+
+/* Clone on the ladder; the child never returns.  The parent records the
+ * program's pid: its own child's, or the one the waiter reports. */
+static int
+spawn_clone (struct spawn_run *r, libcrun_error_t *err)
+{
+  struct libcrun_process *p = r->p;
+  long pid = clone_on_ladder (r->o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3,
+                              &r->rung, &r->pidfd, &p->autokill);
+  /* Only an autoreaped program or a callback may be our direct child: an
+   * exec'd program would get exit signal SIGCHLD back (see spawn.h). */
+  r->use_waiter = r->o->callback == NULL && r->rung != LIBCRUN_RUNG_AUTOREAP;
+  if (pid == 0)
+    {
+      if (r->use_waiter)
+        run_waiter (&r->c, r->st_child);
+      run_child (&r->c);
+    }
+  if (pid < 0)
+    return libcrun_make_error (err, (int)-pid, "spawn `%s`", r->what);
+
+  p->rung = (enum libcrun_spawn_rung)r->rung;
+  p->pidfd = r->pidfd;
+  p->new_pgroup = r->o->new_pgroup;
+  if (!r->use_waiter)
+    {
+      p->pid = (pid_t)pid;
+      return 0;
+    }
+  p->waiter = (pid_t)pid;
+  p->status_fd = steal_fd (&r->st_parent);
+  close (steal_fd (&r->st_child));
+  if (read_exact (p->status_fd, &p->pid, sizeof (p->pid)) < 0)
+    {
+      libcrun_process_release (p);
+      return libcrun_make_error (err, EPROTO, "spawn `%s`: the waiter process failed", r->what);
+    }
+  return 0;
+}
+
+/* execve closes the CLOEXEC pipe: EOF means the program runs; an errno
+ * means it never started. */
+static int
+spawn_wait_exec (struct spawn_run *r, libcrun_error_t *err)
+{
+  int child_errno;
+  ssize_t n;
+
+  close (steal_fd (&r->err_write));
+  if (r->in_child >= 0)
+    close (steal_fd (&r->in_child));
+  do
+    n = read (r->err_read, &child_errno, sizeof (child_errno));
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof (child_errno))
+    {
+      struct libcrun_wait_result res;
+      libcrun_error_t ignored = NULL;
+      libcrun_process_wait (r->p, -1, &res, &ignored);
+      libcrun_error_release (&ignored);
+      libcrun_process_release (r->p);
+      return libcrun_make_error (err, child_errno, "exec `%s`", r->what);
+    }
+  return 0;
+}
+
+/* The stdin still to feed through the socket, and the rung remembered. */
+static void
+spawn_finish (struct spawn_run *r)
+{
+  struct libcrun_process *p = r->p;
+  if (r->in_parent >= 0 && r->o->stdin_len > 0)
+    {
+      p->stdin_fd = steal_fd (&r->in_parent);
+      p->stdin_data = r->o->stdin_data;
+      p->stdin_left = r->o->stdin_len;
+      fcntl (p->stdin_fd, F_SETFL, O_NONBLOCK);
+    }
+  if (r->rung == LIBCRUN_RUNG_AUTOREAP && __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST) == 0)
+    remember_first_rung ();
+}
+
 int
 libcrun_spawn (const struct libcrun_spawn_options *o, struct libcrun_process *p,
                libcrun_error_t *err)
 {
-  cleanup_close int in_parent = -1, in_child = -1, devnull = -1;
-  cleanup_close int err_read = -1, err_write = -1, st_parent = -1, st_child = -1;
-  char *default_argv[2] = { (char *)o->path, NULL };
-  const char *what = o->path ? o->path : "callback";
-  struct child_setup c;
-  int sv[2], pipefd[2], rung = 0, pidfd = -1, child_errno;
-  bool use_waiter;
-  long pid;
-  ssize_t n;
+  struct spawn_run r = { .o = o,
+                         .p = p,
+                         .what = o->path ? o->path : "callback",
+                         .default_argv = { (char *)o->path, NULL },
+                         .in_parent = -1,
+                         .in_child = -1,
+                         .devnull = -1,
+                         .err_read = -1,
+                         .err_write = -1,
+                         .st_parent = -1,
+                         .st_child = -1,
+                         .pidfd = -1 };
+  int ret;
 
   memset (p, 0, sizeof (*p));
   p->pidfd = -1;
   p->stdin_fd = -1;
   p->status_fd = -1;
-
   if (o->path == NULL && o->callback == NULL)
     return libcrun_make_error (err, EINVAL, "spawn: neither a program nor a callback");
 
-  /* Everything the children need is prepared here, so that they only call
-   * async-signal-safe functions. */
-  if ((o->stdin_data == NULL && !o->stdin_inherit) || o->stdout_fd == LIBCRUN_SPAWN_DEVNULL
-      || o->stderr_fd == LIBCRUN_SPAWN_DEVNULL)
+  ret = spawn_open_stdio (&r, err);
+  if (ret == 0)
+    ret = spawn_open_channels (&r, err);
+  if (ret == 0)
     {
-      devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      if (devnull < 0)
-        return libcrun_make_error (err, errno, "open `/dev/null`");
+      spawn_fill_setup (&r);
+      ret = spawn_clone (&r, err);
     }
-  if (o->stdin_data)
-    {
-      in_child = stdin_memfd (o->stdin_data, o->stdin_len);
-      if (in_child < 0)
-        {
-          /* No memfd (before 3.17, or refused by the seccomp filter a
-           * startContainer hook runs under): a socket, not a pipe, so that
-           * send(MSG_NOSIGNAL) reports a reader that went away as EPIPE
-           * without raising SIGPIPE in the runtime. */
-          if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-            return libcrun_make_error (err, errno, "spawn `%s`: socketpair", what);
-          in_parent = sv[0];
-          in_child = sv[1];
-          shutdown (in_child, SHUT_WR);
-        }
-    }
-  if (pipe2 (pipefd, O_CLOEXEC) < 0)
-    return libcrun_make_error (err, errno, "spawn `%s`: pipe", what);
-  err_read = pipefd[0];
-  err_write = pipefd[1];
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return libcrun_make_error (err, errno, "spawn `%s`: socketpair", what);
-  st_parent = sv[0];
-  st_child = sv[1];
-
-  memset (&c, 0, sizeof (c));
-  c.o = o;
-  c.stdin_fd = o->stdin_data ? in_child : o->stdin_inherit ? -1 : devnull;
-  c.stdout_fd = o->stdout_fd == LIBCRUN_SPAWN_DEVNULL ? devnull : o->stdout_fd;
-  c.stderr_fd = o->stderr_fd == LIBCRUN_SPAWN_DEVNULL ? devnull : o->stderr_fd;
-  c.errpipe = err_write;
-  c.argv = o->argv ? o->argv : default_argv;
-  c.envp = o->envp ? o->envp : environ;
-  {
-    struct rlimit rl;
-    c.max_fd
-        = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-  }
-
-  pid = clone_on_ladder (o->autoreap ? LIBCRUN_RUNG_AUTOREAP : LIBCRUN_RUNG_CLONE3, &rung, &pidfd,
-                         &p->autokill);
-  /* Only an autoreaped program or a callback may be our direct child: an
-   * exec'd program would get exit signal SIGCHLD back (see spawn.h). */
-  use_waiter = o->callback == NULL && rung != LIBCRUN_RUNG_AUTOREAP;
-  if (pid == 0)
-    {
-      if (use_waiter)
-        run_waiter (&c, st_child);
-      run_child (&c);
-    }
-  if (pid < 0)
-    return libcrun_make_error (err, (int)-pid, "spawn `%s`", what);
-
-  p->rung = (enum libcrun_spawn_rung)rung;
-  p->pidfd = pidfd;
-  p->new_pgroup = o->new_pgroup;
-  if (use_waiter)
-    {
-      p->waiter = (pid_t)pid;
-      p->status_fd = steal_fd (&st_parent);
-      close (steal_fd (&st_child));
-      if (read_exact (p->status_fd, &p->pid, sizeof (p->pid)) < 0)
-        {
-          libcrun_process_release (p);
-          return libcrun_make_error (err, EPROTO, "spawn `%s`: the waiter process failed", what);
-        }
-    }
-  else
-    p->pid = (pid_t)pid;
-  close (steal_fd (&err_write));
-  if (in_child >= 0)
-    close (steal_fd (&in_child));
-
-  /* execve closes the CLOEXEC pipe: EOF means the program runs; an errno
-   * means it never started. */
-  do
-    n = read (err_read, &child_errno, sizeof (child_errno));
-  while (n < 0 && errno == EINTR);
-  if (n == (ssize_t)sizeof (child_errno))
-    {
-      struct libcrun_wait_result r;
-      libcrun_error_t ignored = NULL;
-      libcrun_process_wait (p, -1, &r, &ignored);
-      libcrun_error_release (&ignored);
-      libcrun_process_release (p);
-      return libcrun_make_error (err, child_errno, "exec `%s`", what);
-    }
-
-  if (in_parent >= 0 && o->stdin_len > 0)
-    {
-      p->stdin_fd = steal_fd (&in_parent);
-      p->stdin_data = o->stdin_data;
-      p->stdin_left = o->stdin_len;
-      fcntl (p->stdin_fd, F_SETFL, O_NONBLOCK);
-    }
-  if (rung == LIBCRUN_RUNG_AUTOREAP && __atomic_load_n (&test_rung_limit, __ATOMIC_SEQ_CST) == 0)
-    remember_first_rung ();
-  return 0;
+  if (ret == 0)
+    ret = spawn_wait_exec (&r, err);
+  if (ret == 0)
+    spawn_finish (&r);
+  spawn_release (&r);
+  return ret;
 }
 
 static void
