@@ -28,15 +28,16 @@
  *   no malloc, no lock, so threads of the caller that allocate at the same
  *   time cannot make them hang (tests/unit/test_threads_alloc.c counts the
  *   allocator calls made in children while four threads allocate).  The
- *   container's init is not such a process: it runs library code (and
- *   malloc) between its clone and the container's execve.  An embedder
- *   whose other threads allocate while it creates a container can see that
- *   init block forever on an allocator lock held at the clone (measured:
- *   about one run in five of contrib/embedder/supervisor.c before it locked
- *   around its creates).  No other thread may be inside the allocator or
- *   hold a lock of libc during libcrun_container_create: the supervisor
- *   runs its threads under the read side of a lock whose write side it
- *   takes to create; a child process that creates is another way.
+ *   container's init and the process libcrun_container_exec starts are not
+ *   such processes: they run library code (and malloc) between their clone
+ *   and the container program's execve.  An embedder whose other threads
+ *   allocate while it creates a container can see that init block forever
+ *   on an allocator lock held at the clone (measured: about one run in five
+ *   of contrib/embedder/supervisor.c before it locked around its creates).
+ *   No other thread may be inside the allocator or hold a lock of libc
+ *   during libcrun_container_create or libcrun_container_exec: the
+ *   supervisor runs its threads under the read side of a lock whose write
+ *   side it takes to create; a child process that creates is another way.
  * - Out of memory: like crun, the library aborts the process (a failed
  *   allocation is not reported as an error).
  * - The library never prints (log.h routes messages to the caller's
