@@ -39,6 +39,15 @@
 #define OPEN_TREE_CLOEXEC O_CLOEXEC
 #endif
 
+/* The predicate on parsed options: a bind whose source the runtime opens. */
+static bool
+preopen_wanted (const struct oci_mount *m, const struct libcrun_mount_flags *mf, bool userns)
+{
+  return libcrun_mount_is_bind (m, mf) && !mf->copy_symlink
+         && (userns || mf->has_idmap || m->n_uid_mappings
+             || (mf->propagation & (MS_SLAVE | MS_SHARED)) != 0);
+}
+
 bool
 libcrun_mount_source_is_preopened (const struct oci_config *c, size_t i, bool userns)
 {
@@ -48,9 +57,7 @@ libcrun_mount_source_is_preopened (const struct oci_config *c, size_t i, bool us
 
   if (libcrun_parse_mount_options (m->options, &mf, NULL) < 0)
     return false;
-  r = libcrun_mount_is_bind (m, &mf) && !mf.copy_symlink
-      && (userns || mf.has_idmap || m->n_uid_mappings
-          || (mf.propagation & (MS_SLAVE | MS_SHARED)) != 0);
+  r = preopen_wanted (m, &mf, userns);
   libcrun_mount_flags_release (&mf);
   return r;
 }
@@ -201,64 +208,65 @@ clone_propagation (int fd, const struct libcrun_mount_flags *mf, bool userns, li
 #define NO_FD (-2)
 
 static int
-open_one (const struct oci_mount *m, const char *bundle, pid_t init_pid, bool userns,
-          libcrun_error_t *err)
+open_one (const struct oci_mount *m, const struct libcrun_mount_flags *mf, const char *bundle,
+          pid_t init_pid, bool userns, libcrun_error_t *err)
 {
-  struct libcrun_mount_flags mf;
   cleanup_free char *source = NULL;
   cleanup_close int fd = -1;
   unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
-  int ret = -1;
 
-  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
-    return -1;
   if (m->source == NULL || m->source[0] == '\0')
-    {
-      libcrun_make_error (err, EINVAL, "no source");
-      goto out;
-    }
+    return libcrun_make_error (err, EINVAL, "no source");
   source = m->source[0] == '/' ? xstrdup (m->source) : libcrun_join_path (bundle, m->source);
-  if ((mf.flags & MS_REC) || !(mf.flags & MS_BIND))
+  if ((mf->flags & MS_REC) || !(mf->flags & MS_BIND))
     flags |= AT_RECURSIVE;
-  if (mf.src_nofollow)
+  if (mf->src_nofollow)
     flags |= AT_SYMLINK_NOFOLLOW;
   fd = sys_open_tree (AT_FDCWD, source, flags);
-  if (fd < 0 && (errno == EPERM || errno == ENOSYS) && !mf.has_idmap && !m->n_uid_mappings)
+  if (fd < 0 && (errno == EPERM || errno == ENOSYS) && !mf->has_idmap && !m->n_uid_mappings)
     {
       /* An unprivileged runtime may not clone mounts (nor a kernel before
        * 5.2): the init binds the path itself, as it does otherwise. */
       libcrun_debug ("mount `%s`: cannot open the source as a detached mount (%s); the "
                      "container binds it by path",
                      m->destination, strerror (errno));
-      ret = NO_FD;
-      goto out;
+      return NO_FD;
     }
   if (fd < 0)
-    {
-      libcrun_make_error (err, errno, "open the source");
-      goto out;
-    }
-  if (clone_propagation (fd, &mf, userns, err) < 0)
-    goto out;
-  if (mf.has_idmap || m->n_uid_mappings)
+    return libcrun_make_error (err, errno, "open the source");
+  if (clone_propagation (fd, mf, userns, err) < 0)
+    return -1;
+  if (mf->has_idmap || m->n_uid_mappings)
     {
       struct libcrun_mount_attr a = { .attr_set = LIBCRUN_MOUNT_ATTR_IDMAP };
-      cleanup_close int nsfd = idmap_userns (m, &mf, init_pid, userns, err);
+      cleanup_close int nsfd = idmap_userns (m, mf, init_pid, userns, err);
       if (nsfd < 0)
-        goto out;
+        return -1;
       a.userns_fd = (uint64_t)nsfd;
-      if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | (mf.idmap_recursive ? AT_RECURSIVE : 0), &a)
+      if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | (mf->idmap_recursive ? AT_RECURSIVE : 0), &a)
           < 0)
-        {
-          libcrun_make_error (err, errno,
-                              errno == EINVAL ? "idmap: the file system of the source (or this "
-                                                "kernel) cannot make idmapped mounts"
-                                              : "idmap");
-          goto out;
-        }
+        return libcrun_make_error (err, errno,
+                                   errno == EINVAL ? "idmap: the file system of the source (or "
+                                                     "this kernel) cannot make idmapped mounts"
+                                                   : "idmap");
     }
-  ret = steal_fd (&fd);
-out:
+  return steal_fd (&fd);
+}
+
+/* One mount's source, its options parsed once: -1 with err, NO_FD, -3 when
+ * it is not opened by the runtime, else the descriptor. */
+#define NOT_PREOPENED (-3)
+static int
+open_if_wanted (const struct oci_mount *m, const char *bundle, pid_t init_pid, bool userns,
+                libcrun_error_t *err)
+{
+  struct libcrun_mount_flags mf;
+  int ret;
+
+  if (libcrun_parse_mount_options (m->options, &mf, NULL) < 0)
+    return NOT_PREOPENED; /* the init reports the bad option */
+  ret = preopen_wanted (m, &mf, userns) ? open_one (m, &mf, bundle, init_pid, userns, err)
+                                        : NOT_PREOPENED;
   libcrun_mount_flags_release (&mf);
   return ret;
 }
@@ -273,9 +281,12 @@ libcrun_send_mount_sources (int sock, const struct oci_config *c, const char *bu
     {
       cleanup_close int fd = -1;
 
-      if (!libcrun_mount_source_is_preopened (c, i, userns))
-        continue;
-      fd = open_one (&c->mounts[i], bundle, init_pid, userns, err);
+      fd = open_if_wanted (&c->mounts[i], bundle, init_pid, userns, err);
+      if (fd == NOT_PREOPENED)
+        {
+          fd = -1;
+          continue;
+        }
       if (fd == NO_FD)
         {
           /* one byte without a descriptor: "bind it by path" */
