@@ -11,6 +11,7 @@
  *   both, else v1.
  */
 #include "cgroup_internal.h"
+#include "mountinfo.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -46,25 +47,6 @@ is_known_controller (const char *s)
   return false;
 }
 
-/* Undo the octal escapes (\040 ...) of mountinfo, in place. */
-static void
-unescape_mountinfo (char *s)
-{
-  char *r = s, *w = s;
-  while (*r)
-    {
-      if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
-          && r[3] <= '7')
-        {
-          *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-          r += 4;
-        }
-      else
-        *w++ = *r++;
-    }
-  *w = '\0';
-}
-
 /* Keep only the controllers and name= of a cgroup v1 super options list. */
 static char *
 v1_controllers_of (const char *superopts)
@@ -90,35 +72,6 @@ v1_controllers_of (const char *superopts)
       return NULL;
     }
   return out;
-}
-
-/* One line of mountinfo (modified in place): false unless it is a cgroup2
- * mount, or a cgroup one with controllers (*ctrls, malloc'ed). */
-static bool
-parse_mountinfo_line (char *line, const char **mnt, char **ctrls, bool *unified)
-{
-  char *fields[16];
-  size_t nf = 0, sep;
-  char *saveptr = NULL, *tok;
-  const char *fstype, *superopts;
-
-  for (tok = strtok_r (line, " ", &saveptr); tok && nf < 16; tok = strtok_r (NULL, " ", &saveptr))
-    fields[nf++] = tok;
-  for (sep = 6; sep < nf && strcmp (fields[sep], "-") != 0; sep++)
-    ;
-  if (sep + 1 >= nf)
-    return false;
-  fstype = fields[sep + 1];
-  superopts = sep + 3 < nf ? fields[sep + 3] : "";
-  *unified = strcmp (fstype, "cgroup2") == 0;
-  *ctrls = NULL;
-  if (!*unified && strcmp (fstype, "cgroup") != 0)
-    return false;
-  if (!*unified && (*ctrls = v1_controllers_of (superopts)) == NULL)
-    return false;
-  unescape_mountinfo (fields[4]);
-  *mnt = fields[4];
-  return true;
 }
 
 /* Add a hierarchy (taking ctrls); the same hierarchy mounted twice: keep
@@ -149,28 +102,24 @@ add_hierarchy (struct cg_hierarchies *h, const char *mnt, char *ctrls, bool unif
 int
 cg_hierarchies_read (struct cg_hierarchies *h, libcrun_error_t *err)
 {
-  cleanup_file FILE *f = NULL;
-  cleanup_free char *line = NULL;
-  size_t cap = 0;
-  size_t n_v1_ctrl = 0;
-  ssize_t r;
+  struct mountinfo_entry *mi = NULL;
+  size_t n = 0, i, n_v1_ctrl = 0;
 
   memset (h, 0, sizeof (*h));
-  f = fopen ("/proc/self/mountinfo", "re");
-  if (f == NULL)
-    return libcrun_make_error (err, errno, "open `/proc/self/mountinfo`");
-
-  while ((r = getline (&line, &cap, f)) >= 0)
+  if (libcrun_read_mountinfo (&mi, &n, err) < 0)
+    return -1;
+  /* every cgroup2 mount, and the cgroup ones with controllers or a name= */
+  for (i = 0; i < n; i++)
     {
-      const char *mnt;
-      char *ctrls;
-      bool unified;
-
-      if (r > 0 && line[r - 1] == '\n')
-        line[r - 1] = '\0';
-      if (parse_mountinfo_line (line, &mnt, &ctrls, &unified))
-        add_hierarchy (h, mnt, ctrls, unified, &n_v1_ctrl);
+      bool unified = strcmp (mi[i].fstype, "cgroup2") == 0;
+      char *ctrls = NULL;
+      if (!unified
+          && (strcmp (mi[i].fstype, "cgroup") != 0
+              || (ctrls = v1_controllers_of (mi[i].super_opts)) == NULL))
+        continue;
+      add_hierarchy (h, mi[i].mountpoint, ctrls, unified, &n_v1_ctrl);
     }
+  libcrun_mountinfo_free (mi, n);
 
   if (h->n == 0)
     return libcrun_make_error (
