@@ -209,6 +209,63 @@ static const char doc[] = "crun - an OCI runtime (crun-compatible, with autoreap
 
 static int command_index;
 
+/* --log: file:PATH or PATH; the other destinations crun knows are refused. */
+static void
+parse_log (char *arg, struct argp_state *state)
+{
+  if (strncmp (arg, "file:", 5) == 0)
+    arg += 5;
+  else if (strncmp (arg, "journald:", 9) == 0 || strncmp (arg, "syslog:", 7) == 0)
+    argp_error (state, "option `--log`: `%s` is not supported (use file:PATH)", arg);
+  crun_options.log = arg;
+}
+
+static void
+parse_log_format (const char *arg, struct argp_state *state)
+{
+  if (strcmp (arg, "json") == 0)
+    crun_options.log_json = true;
+  else if (strcmp (arg, "text") == 0)
+    crun_options.log_json = false;
+  else
+    argp_error (state, "option `--log-format`: unknown format `%s` (text or json)", arg);
+}
+
+static void
+parse_log_level (const char *arg, struct argp_state *state)
+{
+  if (strcmp (arg, "error") == 0)
+    crun_options.log_level = LIBCRUN_LOG_ERROR;
+  else if (strcmp (arg, "warning") == 0 || strcmp (arg, "warn") == 0)
+    crun_options.log_level = LIBCRUN_LOG_WARNING;
+  else if (strcmp (arg, "info") == 0)
+    crun_options.log_level = LIBCRUN_LOG_INFO;
+  else if (strcmp (arg, "debug") == 0)
+    crun_options.log_level = LIBCRUN_LOG_DEBUG;
+  else
+    argp_error (state, "option `--log-level`: unknown level `%s`", arg);
+}
+
+static void
+parse_cgroup_manager (const char *arg, struct argp_state *state)
+{
+  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "systemd") != 0
+      && strcmp (arg, "disabled") != 0)
+    argp_error (state,
+                "option `--cgroup-manager`: unknown manager `%s` (cgroupfs, systemd or "
+                "disabled)",
+                arg);
+  crun_options.cgroup_manager = arg;
+}
+
+/* --rootless is only checked: whether the runtime acts rootless is detected. */
+static void
+check_rootless_value (const char *arg, struct argp_state *state)
+{
+  if (strcmp (arg, "true") != 0 && strcmp (arg, "false") != 0 && strcmp (arg, "auto") != 0)
+    argp_error (state, "option `--rootless`: `%s` is not true, false or auto", arg);
+}
+
 static error_t
 parse_global (int key, char *arg, struct argp_state *state)
 {
@@ -218,51 +275,26 @@ parse_global (int key, char *arg, struct argp_state *state)
       crun_options.root = arg;
       break;
     case OPT_LOG:
-      if (strncmp (arg, "file:", 5) == 0)
-        arg += 5;
-      else if (strncmp (arg, "journald:", 9) == 0 || strncmp (arg, "syslog:", 7) == 0)
-        argp_error (state, "option `--log`: `%s` is not supported (use file:PATH)", arg);
-      crun_options.log = arg;
+      parse_log (arg, state);
       break;
     case OPT_LOG_FORMAT:
-      if (strcmp (arg, "json") == 0)
-        crun_options.log_json = true;
-      else if (strcmp (arg, "text") == 0)
-        crun_options.log_json = false;
-      else
-        argp_error (state, "option `--log-format`: unknown format `%s` (text or json)", arg);
+      parse_log_format (arg, state);
       break;
     case OPT_LOG_LEVEL:
-      if (strcmp (arg, "error") == 0)
-        crun_options.log_level = LIBCRUN_LOG_ERROR;
-      else if (strcmp (arg, "warning") == 0 || strcmp (arg, "warn") == 0)
-        crun_options.log_level = LIBCRUN_LOG_WARNING;
-      else if (strcmp (arg, "info") == 0)
-        crun_options.log_level = LIBCRUN_LOG_INFO;
-      else if (strcmp (arg, "debug") == 0)
-        crun_options.log_level = LIBCRUN_LOG_DEBUG;
-      else
-        argp_error (state, "option `--log-level`: unknown level `%s`", arg);
+      parse_log_level (arg, state);
       break;
     case OPT_DEBUG:
       crun_options.debug = true;
       crun_options.log_level = LIBCRUN_LOG_DEBUG;
       break;
     case OPT_CGROUP_MANAGER:
-      if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "systemd") != 0
-          && strcmp (arg, "disabled") != 0)
-        argp_error (state,
-                    "option `--cgroup-manager`: unknown manager `%s` (cgroupfs, systemd or "
-                    "disabled)",
-                    arg);
-      crun_options.cgroup_manager = arg;
+      parse_cgroup_manager (arg, state);
       break;
     case OPT_SYSTEMD_CGROUP:
       crun_options.cgroup_manager = "systemd";
       break;
     case OPT_ROOTLESS:
-      if (strcmp (arg, "true") != 0 && strcmp (arg, "false") != 0 && strcmp (arg, "auto") != 0)
-        argp_error (state, "option `--rootless`: `%s` is not true, false or auto", arg);
+      check_rootless_value (arg, state);
       break;
     case ARGP_KEY_ARG:
       command_index = state->next - 1;

@@ -227,6 +227,87 @@ gen_section (yajl_gen g, const char *section, yajl_val file, const struct update
   return 0;
 }
 
+/* The sections the options set fields of (gen_section). */
+static const char *const sections[] = { "memory", "cpu", "pids", "blockIO" };
+#define N_SECTIONS (sizeof (sections) / sizeof (sections[0]))
+
+static bool
+is_option_section (const char *key)
+{
+  bool handled = false;
+  size_t k;
+  for (k = 0; k < N_SECTIONS; k++)
+    handled |= strcmp (key, sections[k]) == 0;
+  return handled;
+}
+
+/* --resources: read the file (or stdin) into `json` and parse it into
+ * `file`, which must be a JSON object. */
+static int
+load_resources_file (const char *resources, char **json, yajl_val *file, libcrun_error_t *err)
+{
+  char errbuf[256];
+  int r = strcmp (resources, "-") == 0 ? read_all_fd (0, "stdin", json, NULL, err)
+                                       : read_all_file (resources, json, NULL, err);
+  if (r < 0)
+    return r;
+  *file = yajl_tree_parse (*json, errbuf, sizeof (errbuf));
+  if (*file == NULL || !YAJL_IS_OBJECT (*file))
+    {
+      libcrun_make_error (err, 0, "option `--resources`: `%s` is not a JSON object %s", resources,
+                          *file ? "" : errbuf);
+      if (*file)
+        yajl_tree_free (*file);
+      *file = NULL;
+      return -1;
+    }
+  return 0;
+}
+
+/* The linux.resources object the container is updated with, from the file
+ * and the options; returns -1 after reporting an invalid option value. */
+static int
+gen_resources (yajl_gen g, yajl_val file, const struct update_args *a)
+{
+  size_t i;
+
+  yajl_gen_map_open (g);
+  /* Sections the options do not touch pass through from the file as is
+   * (hugepageLimits, devices, unified...: crun applies the whole file). */
+  for (i = 0; file && i < YAJL_GET_OBJECT (file)->len; i++)
+    {
+      const char *key = YAJL_GET_OBJECT (file)->keys[i];
+      if (!is_option_section (key))
+        {
+          crun_json_string (g, key);
+          gen_value (g, YAJL_GET_OBJECT (file)->values[i]);
+        }
+    }
+  for (i = 0; i < N_SECTIONS; i++)
+    if (gen_section (g, sections[i], file, a) < 0)
+      return -1;
+  yajl_gen_map_close (g);
+  return 0;
+}
+
+/* Apply the JSON generated in g to the container `id`; returns the exit code. */
+static int
+update_container (yajl_gen g, const char *id)
+{
+  libcrun_error_t err = NULL;
+  const unsigned char *buf;
+  size_t len;
+  cleanup_free char *json = NULL;
+
+  yajl_gen_get_buf (g, &buf, &len);
+  json = xmalloc (len + 1);
+  memcpy (json, buf, len);
+  json[len] = '\0';
+  if (libcrun_container_update (crun_options.root, id, json, &err) < 0)
+    return crun_fail (&err);
+  return 0;
+}
+
 int
 crun_command_update (int argc, char **argv)
 {
@@ -234,69 +315,23 @@ crun_command_update (int argc, char **argv)
                        "CONTAINER", "crun update - update the resource limits of a container",
                        NULL,        NULL,
                        NULL };
-  static const char *const sections[] = { "memory", "cpu", "pids", "blockIO" };
   struct update_args a;
   libcrun_error_t err = NULL;
   cleanup_free char *file_json = NULL;
   yajl_val file = NULL;
   yajl_gen g;
-  const unsigned char *buf;
-  size_t len, i;
-  char errbuf[256];
-  int ret = 0;
+  int ret;
 
   memset (&a, 0, sizeof (a));
   crun_argp_parse (&argp, argc, argv, &a);
-  if (a.resources)
-    {
-      int r = strcmp (a.resources, "-") == 0 ? read_all_fd (0, "stdin", &file_json, NULL, &err)
-                                             : read_all_file (a.resources, &file_json, NULL, &err);
-      if (r < 0)
-        return crun_fail (&err);
-      file = yajl_tree_parse (file_json, errbuf, sizeof (errbuf));
-      if (file == NULL || !YAJL_IS_OBJECT (file))
-        {
-          libcrun_make_error (&err, 0, "option `--resources`: `%s` is not a JSON object %s",
-                              a.resources, file ? "" : errbuf);
-          if (file)
-            yajl_tree_free (file);
-          return crun_fail (&err);
-        }
-    }
+  if (a.resources && load_resources_file (a.resources, &file_json, &file, &err) < 0)
+    return crun_fail (&err);
 
   g = yajl_gen_alloc (NULL);
-  yajl_gen_map_open (g);
-  /* Sections the options do not touch pass through from the file as is
-   * (hugepageLimits, devices, unified...: crun applies the whole file). */
-  for (i = 0; file && i < YAJL_GET_OBJECT (file)->len; i++)
-    {
-      const char *key = YAJL_GET_OBJECT (file)->keys[i];
-      size_t k;
-      bool handled = false;
-      for (k = 0; k < sizeof (sections) / sizeof (sections[0]); k++)
-        handled |= strcmp (key, sections[k]) == 0;
-      if (!handled)
-        {
-          crun_json_string (g, key);
-          gen_value (g, YAJL_GET_OBJECT (file)->values[i]);
-        }
-    }
-  for (i = 0; i < sizeof (sections) / sizeof (sections[0]); i++)
-    if (gen_section (g, sections[i], file, &a) < 0)
-      {
-        ret = 1;
-        goto out;
-      }
-  yajl_gen_map_close (g);
-  yajl_gen_get_buf (g, &buf, &len);
-  {
-    cleanup_free char *json = xmalloc (len + 1);
-    memcpy (json, buf, len);
-    json[len] = '\0';
-    if (libcrun_container_update (crun_options.root, a.id, json, &err) < 0)
-      ret = crun_fail (&err);
-  }
-out:
+  if (gen_resources (g, file, &a) < 0)
+    ret = 1;
+  else
+    ret = update_container (g, a.id);
   yajl_gen_free (g);
   if (file)
     yajl_tree_free (file);
