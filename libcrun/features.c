@@ -163,33 +163,11 @@ gen_seccomp_flags (yajl_gen g)
   yajl_gen_array_close (g);
 }
 
-char *
-libcrun_features_json (void)
+static void
+gen_cgroup (yajl_gen g)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  const struct scmp_version *v = seccomp_version ();
-  char libseccomp_version[32];
-  enum libcrun_spawn_rung rung = libcrun_spawn_best_rung ();
   libcrun_error_t err = NULL;
-  size_t i;
 
-  snprintf (libseccomp_version, sizeof (libseccomp_version), "%u.%u.%u", v->major, v->minor,
-            v->micro);
-
-  yajl_gen_config (g, yajl_gen_beautify, 1);
-  yajl_gen_config (g, yajl_gen_indent_string, "    ");
-  yajl_gen_map_open (g);
-  json_string (g, "ociVersionMin");
-  json_string (g, "1.0.0");
-  json_string (g, "ociVersionMax");
-  json_string (g, "1.2.0");
-  gen_strings (g, "hooks", hooks);
-  gen_mount_options (g);
-
-  json_string (g, "linux");
-  yajl_gen_map_open (g);
-  gen_strings (g, "namespaces", namespaces);
-  gen_capabilities (g);
   json_string (g, "cgroup");
   yajl_gen_map_open (g);
   json_string (g, "v1");
@@ -202,12 +180,14 @@ libcrun_features_json (void)
   json_string (g, "systemdUser");
   yajl_gen_bool (g, 0);
   yajl_gen_map_close (g);
-  json_string (g, "seccomp");
-  yajl_gen_map_open (g);
-  json_string (g, "enabled");
-  yajl_gen_bool (g, 1);
-  gen_strings (g, "actions", seccomp_actions);
-  gen_strings (g, "operators", seccomp_operators);
+}
+
+/* The entries of seccomp_archs this libseccomp resolves. */
+static void
+gen_seccomp_archs (yajl_gen g)
+{
+  size_t i;
+
   json_string (g, "archs");
   yajl_gen_array_open (g);
   for (i = 0; seccomp_archs[i]; i++)
@@ -222,8 +202,31 @@ libcrun_features_json (void)
         json_string (g, seccomp_archs[i]);
     }
   yajl_gen_array_close (g);
+}
+
+static void
+gen_seccomp (yajl_gen g)
+{
+  json_string (g, "seccomp");
+  yajl_gen_map_open (g);
+  json_string (g, "enabled");
+  yajl_gen_bool (g, 1);
+  gen_strings (g, "actions", seccomp_actions);
+  gen_strings (g, "operators", seccomp_operators);
+  gen_seccomp_archs (g);
   gen_seccomp_flags (g);
   yajl_gen_map_close (g);
+}
+
+static void
+gen_linux (yajl_gen g)
+{
+  json_string (g, "linux");
+  yajl_gen_map_open (g);
+  gen_strings (g, "namespaces", namespaces);
+  gen_capabilities (g);
+  gen_cgroup (g);
+  gen_seccomp (g);
   gen_enabled (g, "apparmor", false);
   gen_enabled (g, "selinux", false);
   gen_enabled (g, "intelRdt", false);
@@ -237,6 +240,12 @@ libcrun_features_json (void)
   gen_strings (g, "flags", mpol_flags);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
+}
+
+static void
+gen_annotations (yajl_gen g, const char *libseccomp_version, enum libcrun_spawn_rung rung)
+{
+  size_t i;
 
   json_string (g, "annotations");
   yajl_gen_map_open (g);
@@ -259,6 +268,30 @@ libcrun_features_json (void)
       json_string (g, crun_annotations[i][1]);
     }
   yajl_gen_map_close (g);
+}
+
+char *
+libcrun_features_json (void)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const struct scmp_version *v = seccomp_version ();
+  char libseccomp_version[32];
+  enum libcrun_spawn_rung rung = libcrun_spawn_best_rung ();
+
+  snprintf (libseccomp_version, sizeof (libseccomp_version), "%u.%u.%u", v->major, v->minor,
+            v->micro);
+
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "    ");
+  yajl_gen_map_open (g);
+  json_string (g, "ociVersionMin");
+  json_string (g, "1.0.0");
+  json_string (g, "ociVersionMax");
+  json_string (g, "1.2.0");
+  gen_strings (g, "hooks", hooks);
+  gen_mount_options (g);
+  gen_linux (g);
+  gen_annotations (g, libseccomp_version, rung);
   gen_strings (g, "potentiallyUnsafeConfigAnnotations", unsafe_annotations);
   yajl_gen_map_close (g);
 

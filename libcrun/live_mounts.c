@@ -232,6 +232,57 @@ run_change (struct change *c, libcrun_error_t *err)
   return 0;
 }
 
+/* The init's descriptors the child enters the container through: its
+ * pidfd, and its mount namespace and root opened by pid. */
+static int
+open_init (const struct libcrun_state *st, const char *id, int *pidfd, int *ns_fd, int *root_fd,
+           libcrun_error_t *err)
+{
+  char path[64];
+
+  *pidfd = libcrun_state_init_pidfd (st, err);
+  if (*pidfd < 0)
+    {
+      if (*err == NULL)
+        libcrun_make_error (err, ENOSYS, "this kernel has no pidfds");
+      return -1;
+    }
+  /* setns on a pidfd is 5.8+; the ns file of a pid checked through its
+   * pidfd (opened before the check) is as good. */
+  snprintf (path, sizeof (path), "/proc/%d/ns/mnt", st->pid);
+  *ns_fd = open (path, O_RDONLY | O_CLOEXEC);
+  snprintf (path, sizeof (path), "/proc/%d/root", st->pid);
+  *root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Both opened by pid: still the init's only if it is still alive (the
+   * pidfd keeps its pid from being reused). */
+  if (*root_fd < 0 || libcrun_process_start_time (st->pid) != st->start_time)
+    return libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
+  return 0;
+}
+
+/* One slot per mount for its detached copy, none taken yet. */
+static int *
+new_trees (size_t n)
+{
+  int *trees = xmalloc0 (n * sizeof (int));
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    trees[i] = -1;
+  return trees;
+}
+
+static void
+close_trees (int *trees, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (trees[i] >= 0)
+      close (trees[i]);
+  free (trees);
+}
+
 int
 libcrun_container_change_mounts (const char *root, const char *id, const char *file, bool add,
                                  libcrun_error_t *err)
@@ -243,8 +294,6 @@ libcrun_container_change_mounts (const char *root, const char *id, const char *f
   struct change c;
   int *trees = NULL;
   bool *file_source = NULL;
-  char path[64];
-  size_t i;
   int ret = -1;
 
   if (dirfd < 0)
@@ -253,30 +302,10 @@ libcrun_container_change_mounts (const char *root, const char *id, const char *f
     return -1;
   if (libcrun_mounts_load_file (file, &mounts, err) < 0)
     goto out;
-  pidfd = libcrun_state_init_pidfd (&st, err);
-  if (pidfd < 0)
-    {
-      if (*err == NULL)
-        libcrun_make_error (err, ENOSYS, "this kernel has no pidfds");
-      goto out;
-    }
-  /* setns on a pidfd is 5.8+; the ns file of a pid checked through its
-   * pidfd (opened before the check) is as good. */
-  snprintf (path, sizeof (path), "/proc/%d/ns/mnt", st.pid);
-  ns_fd = open (path, O_RDONLY | O_CLOEXEC);
-  snprintf (path, sizeof (path), "/proc/%d/root", st.pid);
-  root_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  /* Both opened by pid: still the init's only if it is still alive (the
-   * pidfd keeps its pid from being reused). */
-  if (root_fd < 0 || libcrun_process_start_time (st.pid) != st.start_time)
-    {
-      libcrun_make_error (err, ESRCH, "container `%s` is not running", id);
-      goto out;
-    }
-  trees = xmalloc0 (mounts->n_mounts * sizeof (int));
+  if (open_init (&st, id, &pidfd, &ns_fd, &root_fd, err) < 0)
+    goto out;
+  trees = new_trees (mounts->n_mounts);
   file_source = xmalloc0 (mounts->n_mounts * sizeof (bool));
-  for (i = 0; i < mounts->n_mounts; i++)
-    trees[i] = -1;
   if (add && open_sources (mounts, st.bundle, trees, file_source, err) < 0)
     goto out;
   c.mounts = mounts;
@@ -289,10 +318,8 @@ libcrun_container_change_mounts (const char *root, const char *id, const char *f
   ret = run_change (&c, err);
 
 out:
-  for (i = 0; trees && i < mounts->n_mounts; i++)
-    if (trees[i] >= 0)
-      close (trees[i]);
-  free (trees);
+  if (trees != NULL)
+    close_trees (trees, mounts->n_mounts);
   free (file_source);
   libcrun_config_free (mounts);
   libcrun_state_free (&st);

@@ -254,42 +254,35 @@ copy_up (const struct mount_ctx *ctx, int covered, const char *dest, libcrun_err
   return libcrun_copy_tree (covered, top, dest, err);
 }
 
+/* A cgroup mount: libcrun_mount_cgroup does the mounting; only the
+ * propagation is left to set on what it mounted. */
 static int
-other_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
-                 struct libcrun_mount_flags *mf, libcrun_error_t *err)
+cgroup_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
+                  struct libcrun_mount_flags *mf, libcrun_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (libcrun_mount_cgroup (ctx, m->destination, mf, err) < 0)
+    return -1;
+  if (mf->propagation
+      && (libcrun_reopen_dest (ctx, m->destination, false, &fd, err) < 0
+          || (set_propagation (ctx, fd, m->destination, mf->propagation) < 0
+              && libcrun_make_error (err, errno, "set propagation") < 0)))
+    return -1;
+  return 0;
+}
+
+/* mount(2) of the filesystem on the resolved destination `fd`.  Returns
+ * < 0 with errno set on failure. */
+static int
+mount_filesystem (const struct mount_ctx *ctx, const struct oci_mount *m,
+                  struct libcrun_mount_flags *mf, int fd)
 {
   const struct libcrun_rootfs_options *o = ctx->o;
-  cleanup_close int fd = -1, covered = -1;
   struct fd_target t;
   const char *type = m->type;
   char *data = mf->data;
-  bool bind = false;
   int ret;
-
-  if (type == NULL || type[0] == '\0')
-    return libcrun_make_error (err, EINVAL, "no type given");
-  if (strcmp (type, "cgroup") == 0)
-    {
-      if (libcrun_mount_cgroup (ctx, m->destination, mf, err) < 0)
-        return -1;
-      if (mf->propagation
-          && (libcrun_reopen_dest (ctx, m->destination, false, &fd, err) < 0
-              || (set_propagation (ctx, fd, m->destination, mf->propagation) < 0
-                  && libcrun_make_error (err, errno, "set propagation") < 0)))
-        return -1;
-      return 0;
-    }
-  if (mf->tmpcopyup && strcmp (type, "tmpfs") != 0)
-    return libcrun_make_error (err, EINVAL, "tmpcopyup applies to tmpfs mounts only");
-
-  if (libcrun_resolve_in_root (ctx->rootfd, m->destination, CREATE_DIR, 0755, &fd, err) < 0)
-    return -1;
-  if (mf->tmpcopyup)
-    {
-      covered = libcrun_open_in_root (ctx->rootfd, m->destination, O_RDONLY | O_DIRECTORY);
-      if (covered < 0)
-        return libcrun_make_error (err, errno, "open `%s` (tmpcopyup)", m->destination);
-    }
 
   ret = mount (m->source ? m->source : type, libcrun_mount_target (ctx, fd, m->destination, &t),
                type, mf->flags, data);
@@ -306,14 +299,52 @@ other_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
       ret = mount (m->source ? m->source : type, libcrun_mount_target (ctx, fd, m->destination, &t),
                    type, mf->flags, data);
     }
+  return ret;
+}
+
+/* e.g. sysfs in a user namespace without its own network namespace
+ * cannot be mounted: show the host's instead, with the same flags. */
+static int
+bind_host_instead (const struct mount_ctx *ctx, const struct oci_mount *m, int fd)
+{
+  const struct libcrun_rootfs_options *o = ctx->o;
+  const char *host = host_fallback_for (m->type);
+
+  libcrun_debug ("mount `%s`: %s not permitted, binding %s from the host (new netns: %s)",
+                 m->destination, m->type, host, has_new_netns (o->config) ? "yes" : "no");
+  return libcrun_bind_mount (ctx, host, fd, m->destination, true);
+}
+
+static int
+other_mount_one (const struct mount_ctx *ctx, const struct oci_mount *m,
+                 struct libcrun_mount_flags *mf, libcrun_error_t *err)
+{
+  const struct libcrun_rootfs_options *o = ctx->o;
+  cleanup_close int fd = -1, covered = -1;
+  const char *type = m->type;
+  bool bind = false;
+  int ret;
+
+  if (type == NULL || type[0] == '\0')
+    return libcrun_make_error (err, EINVAL, "no type given");
+  if (strcmp (type, "cgroup") == 0)
+    return cgroup_mount_one (ctx, m, mf, err);
+  if (mf->tmpcopyup && strcmp (type, "tmpfs") != 0)
+    return libcrun_make_error (err, EINVAL, "tmpcopyup applies to tmpfs mounts only");
+
+  if (libcrun_resolve_in_root (ctx->rootfd, m->destination, CREATE_DIR, 0755, &fd, err) < 0)
+    return -1;
+  if (mf->tmpcopyup)
+    {
+      covered = libcrun_open_in_root (ctx->rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+      if (covered < 0)
+        return libcrun_make_error (err, errno, "open `%s` (tmpcopyup)", m->destination);
+    }
+
+  ret = mount_filesystem (ctx, m, mf, fd);
   if (ret < 0 && errno == EPERM && o->userns && host_fallback_for (type))
     {
-      /* e.g. sysfs in a user namespace without its own network namespace
-       * cannot be mounted: show the host's instead, with the same flags. */
-      const char *host = host_fallback_for (type);
-      libcrun_debug ("mount `%s`: %s not permitted, binding %s from the host (new netns: %s)",
-                     m->destination, type, host, has_new_netns (o->config) ? "yes" : "no");
-      ret = libcrun_bind_mount (ctx, host, fd, m->destination, true);
+      ret = bind_host_instead (ctx, m, fd);
       if (ret == 0)
         bind = true;
     }

@@ -177,6 +177,80 @@ parse_idmap_option (const char *opt, struct libcrun_mount_flags *out)
   return true;
 }
 
+/* Unknown words belong to the filesystem ("mode=755", "size=1m",
+ * "gid=5"...): joined with commas, as mount(8) would. */
+static void
+append_fs_data (char **data, size_t *data_len, const char *opt)
+{
+  size_t len = strlen (opt);
+
+  *data = xrealloc (*data, *data_len + len + 2);
+  if (*data_len)
+    (*data)[(*data_len)++] = ',';
+  memcpy (*data + *data_len, opt, len + 1);
+  *data_len += len;
+}
+
+/* Record the table option `def` in `out`; false for one that is refused
+ * (OPT_SB_REC). */
+static bool
+apply_option (const struct opt_def *def, struct libcrun_mount_flags *out)
+{
+  switch (def->kind)
+    {
+    case OPT_SET:
+      out->flags = (out->flags & ~def->excl) | def->flag;
+      out->clear_flags &= ~(def->flag | def->excl);
+      break;
+    case OPT_CLEAR:
+      out->flags &= ~def->flag;
+      out->clear_flags |= def->flag;
+      break;
+    case OPT_PROP:
+      out->propagation = def->flag;
+      break;
+    case OPT_REC:
+      out->rec_attr_set = (out->rec_attr_set & ~(def->excl | def->flag)) | def->flag;
+      out->rec_attr_clr = (out->rec_attr_clr & ~def->flag) | def->excl;
+      break;
+    case OPT_SB_REC:
+      return false;
+    case OPT_TMPCOPYUP:
+      out->tmpcopyup = true;
+      break;
+    case OPT_NOTMPCOPYUP:
+      out->tmpcopyup = false;
+      break;
+    case OPT_COPY_SYMLINK:
+      out->copy_symlink = true;
+      break;
+    case OPT_SRC_NOFOLLOW:
+      out->src_nofollow = true;
+      break;
+    case OPT_DEST_NOFOLLOW:
+      out->dest_nofollow = true;
+      break;
+    case OPT_IGNORE:
+      break;
+    }
+  return true;
+}
+
+/* An r-prefixed superblock flag: what was parsed so far is dropped. */
+static int
+refuse_fs_flag (const char *opt, char *data, struct libcrun_mount_flags *out, libcrun_error_t *err)
+{
+  free (data);
+  free (out->idmap);
+  out->idmap = NULL;
+  if (err == NULL)
+    return -1;
+  return libcrun_make_error (err, EINVAL,
+                             "mount option `%s`: %s is a file-system flag, it cannot be "
+                             "set per mount or recursively",
+                             opt, opt + 1);
+}
+
 int
 libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *out,
                              libcrun_error_t *err)
@@ -196,62 +270,9 @@ libcrun_parse_mount_options (char *const *options, struct libcrun_mount_flags *o
         continue;
       def = find_option (opt);
       if (def == NULL)
-        {
-          /* Unknown words belong to the filesystem ("mode=755", "size=1m",
-           * "gid=5"...): joined with commas, as mount(8) would. */
-          size_t len = strlen (opt);
-          data = xrealloc (data, data_len + len + 2);
-          if (data_len)
-            data[data_len++] = ',';
-          memcpy (data + data_len, opt, len + 1);
-          data_len += len;
-          continue;
-        }
-      switch (def->kind)
-        {
-        case OPT_SET:
-          out->flags = (out->flags & ~def->excl) | def->flag;
-          out->clear_flags &= ~(def->flag | def->excl);
-          break;
-        case OPT_CLEAR:
-          out->flags &= ~def->flag;
-          out->clear_flags |= def->flag;
-          break;
-        case OPT_PROP:
-          out->propagation = def->flag;
-          break;
-        case OPT_REC:
-          out->rec_attr_set = (out->rec_attr_set & ~(def->excl | def->flag)) | def->flag;
-          out->rec_attr_clr = (out->rec_attr_clr & ~def->flag) | def->excl;
-          break;
-        case OPT_SB_REC:
-          free (data);
-          free (out->idmap);
-          out->idmap = NULL;
-          if (err == NULL)
-            return -1;
-          return libcrun_make_error (err, EINVAL,
-                                     "mount option `%s`: %s is a file-system flag, it cannot be "
-                                     "set per mount or recursively",
-                                     opt, opt + 1);
-        case OPT_TMPCOPYUP:
-          out->tmpcopyup = true;
-          break;
-        case OPT_NOTMPCOPYUP:
-          out->tmpcopyup = false;
-          break;
-        case OPT_COPY_SYMLINK:
-          out->copy_symlink = true;
-          break;
-        case OPT_SRC_NOFOLLOW:
-          out->src_nofollow = true;
-          break;
-        case OPT_DEST_NOFOLLOW:
-          out->dest_nofollow = true;
-          break;
-        case OPT_IGNORE:
-          break;
-        }
+        append_fs_data (&data, &data_len, opt);
+      else if (!apply_option (def, out))
+        return refuse_fs_flag (opt, data, out, err);
     }
   out->data = data;
   return 0;

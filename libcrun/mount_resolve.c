@@ -63,6 +63,204 @@ libcrun_join_path (const char *a, const char *b)
   return xasprintf ("%.*s/%s", (int)la, a, b);
 }
 
+/* One walk of libcrun_resolve_in_root: the path asked for (for the error
+ * texts) and the path walked, which a followed symlink rewrites. */
+struct root_walk
+{
+  int rootfd;
+  const char *path;
+  enum create_kind kind;
+  mode_t mode;
+  char *cur;
+  int hops;
+};
+
+/* What a step of the walk tells its caller. */
+enum
+{
+  WALK_NEXT = 0,
+  WALK_RESTART = 1,
+};
+
+/* The directory a component is created in: the descriptor of its resolved
+ * parent, -1 standing for the root itself. */
+static int
+walk_dirfd (const struct root_walk *w, int parent)
+{
+  return parent >= 0 ? parent : w->rootfd;
+}
+
+static void
+replace_parent (int *parent, int fd)
+{
+  if (*parent >= 0)
+    close (*parent);
+  *parent = fd;
+}
+
+/* The next component of the path at *pp, "." skipped; NULL at the end.
+ * *last says whether nothing but slashes follows it. */
+static char *
+next_component (const char **pp, bool *last)
+{
+  const char *p = *pp;
+
+  for (;;)
+    {
+      const char *start, *end;
+      char *comp;
+
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      start = p;
+      end = strchrnul (p, '/');
+      p = end;
+      comp = xasprintf ("%.*s", (int)(end - start), start);
+      if (strcmp (comp, ".") == 0)
+        {
+          free (comp);
+          continue;
+        }
+      while (*p == '/')
+        p++;
+      *last = *p == '\0';
+      *pp = p;
+      return comp;
+    }
+  *pp = p;
+  return NULL;
+}
+
+/* Create the missing component `comp` in `dirfd`: the last one as the kind
+ * asked for, the intermediate ones as directories.  Returns < 0 with errno
+ * set on failure. */
+static int
+create_component (const struct root_walk *w, int dirfd, const char *comp, bool last)
+{
+  int r;
+
+  if (last && w->kind == CREATE_FILE)
+    {
+      r = openat (dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, w->mode);
+      if (r >= 0)
+        close (r);
+      return r;
+    }
+  return mkdirat (dirfd, comp, last ? w->mode : 0755);
+}
+
+/* `comp` (reached as `prefix`) is a symlink whose target is missing:
+ * splice its target in front of `rest`, the part of the path after it, so
+ * that the walk can restart on the result. */
+static int
+follow_dangling_symlink (struct root_walk *w, int dirfd, const char *prefix, const char *comp,
+                         const char *rest, libcrun_error_t *err)
+{
+  char target[PATH_MAX];
+  ssize_t n;
+  cleanup_free char *dir = NULL;
+  char *spliced;
+
+  n = readlinkat (dirfd, comp, target, sizeof (target) - 1);
+  if (n < 0)
+    return libcrun_make_error (err, errno, "create `%s` inside the rootfs", prefix);
+  target[n] = '\0';
+  if (++w->hops > MAX_SYMLINK_HOPS)
+    return libcrun_make_error (err, ELOOP, "resolve `%s` inside the rootfs", w->path);
+  if (target[0] == '/')
+    spliced = libcrun_join_path (target, rest);
+  else
+    {
+      /* Relative targets start in the symlink's own directory. */
+      dir = xasprintf ("%.*s", (int)(strlen (prefix) - strlen (comp) - 1), prefix);
+      {
+        cleanup_free char *tmp = libcrun_join_path (dir[0] ? dir : "/", target);
+        spliced = libcrun_join_path (tmp, rest);
+      }
+    }
+  free (w->cur);
+  w->cur = spliced;
+  return 0;
+}
+
+/* Resolve the component `comp` below *parent, creating it when missing,
+ * and make it the new *parent.  *prefix is the path walked so far. */
+static int
+step_into_component (struct root_walk *w, int *parent, char **prefix, const char *comp, bool last,
+                     const char *rest, libcrun_error_t *err)
+{
+  char *next;
+  int fd, r;
+
+  next = xasprintf ("%s/%s", *prefix, comp);
+  free (*prefix);
+  *prefix = next;
+
+  fd = libcrun_open_in_root (w->rootfd, *prefix, O_PATH);
+  if (fd >= 0)
+    {
+      replace_parent (parent, fd);
+      return WALK_NEXT;
+    }
+  if (errno != ENOENT)
+    return libcrun_make_error (err, errno, "open `%s` inside the rootfs", *prefix);
+
+  r = create_component (w, walk_dirfd (w, *parent), comp, last);
+  if (r < 0 && errno == EEXIST)
+    {
+      /* Something is there yet resolving it said ENOENT: a symlink
+       * whose target is missing.  Follow it by hand. */
+      if (follow_dangling_symlink (w, walk_dirfd (w, *parent), *prefix, comp, rest, err) < 0)
+        return -1;
+      return WALK_RESTART;
+    }
+  if (r < 0)
+    return libcrun_make_error (err, errno, "create `%s` inside the rootfs", *prefix);
+
+  fd = libcrun_open_in_root (w->rootfd, *prefix, O_PATH);
+  if (fd < 0)
+    return libcrun_make_error (err, errno, "open `%s` inside the rootfs", *prefix);
+  replace_parent (parent, fd);
+  return WALK_NEXT;
+}
+
+/* Walk w->cur from the root one component at a time.  Returns 0 with the
+ * descriptor in *out, WALK_RESTART when a symlink rewrote w->cur, or -1. */
+static int
+walk_components (struct root_walk *w, int *out, libcrun_error_t *err)
+{
+  cleanup_close int parent = -1; /* -1 stands for rootfd itself */
+  cleanup_free char *prefix = xstrdup ("");
+  const char *p = w->cur;
+  int fd, r;
+
+  for (;;)
+    {
+      cleanup_free char *comp = NULL;
+      bool last;
+
+      comp = next_component (&p, &last);
+      if (comp == NULL)
+        break;
+      r = step_into_component (w, &parent, &prefix, comp, last, p, err);
+      if (r != WALK_NEXT)
+        return r;
+    }
+
+  if (parent < 0)
+    {
+      /* The path named the root itself ("/", "/.", ...). */
+      fd = libcrun_open_in_root (w->rootfd, "/", O_PATH);
+      if (fd < 0)
+        return libcrun_make_error (err, errno, "open `%s` inside the rootfs", w->path);
+      parent = fd;
+    }
+  *out = steal_fd (&parent);
+  return 0;
+}
+
 /* Resolve `path` inside the root `rootfd` and return an O_PATH descriptor
  * of it in *out.  With CREATE_DIR / CREATE_FILE, missing components are
  * created: directories for the intermediate ones, and the last one as the
@@ -78,9 +276,8 @@ int
 libcrun_resolve_in_root (int rootfd, const char *path, enum create_kind kind, mode_t mode, int *out,
                          libcrun_error_t *err)
 {
-  cleanup_free char *cur = NULL;
-  int hops = 0;
-  int fd;
+  struct root_walk w = { .rootfd = rootfd, .path = path, .kind = kind, .mode = mode };
+  int fd, r;
 
   fd = libcrun_open_in_root (rootfd, path, O_PATH);
   if (fd >= 0)
@@ -91,112 +288,12 @@ libcrun_resolve_in_root (int rootfd, const char *path, enum create_kind kind, mo
   if (errno != ENOENT || kind == CREATE_NONE)
     return libcrun_make_error (err, errno, "open `%s` inside the rootfs", path);
 
-  cur = xstrdup (path);
-restart:
-  {
-    cleanup_close int parent = -1; /* -1 stands for rootfd itself */
-    cleanup_free char *prefix = xstrdup ("");
-    const char *p = cur;
-
-    for (;;)
-      {
-        const char *start, *end;
-        cleanup_free char *comp = NULL;
-        char *next;
-        bool last;
-        int r;
-
-        while (*p == '/')
-          p++;
-        if (*p == '\0')
-          break;
-        start = p;
-        end = strchrnul (p, '/');
-        p = end;
-        comp = xasprintf ("%.*s", (int)(end - start), start);
-        if (strcmp (comp, ".") == 0)
-          continue;
-        while (*p == '/')
-          p++;
-        last = *p == '\0';
-
-        next = xasprintf ("%s/%s", prefix, comp);
-        free (prefix);
-        prefix = next;
-
-        fd = libcrun_open_in_root (rootfd, prefix, O_PATH);
-        if (fd >= 0)
-          {
-            if (parent >= 0)
-              close (parent);
-            parent = fd;
-            continue;
-          }
-        if (errno != ENOENT)
-          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", prefix);
-
-        if (last && kind == CREATE_FILE)
-          {
-            r = openat (parent >= 0 ? parent : rootfd, comp,
-                        O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
-            if (r >= 0)
-              close (r);
-          }
-        else
-          r = mkdirat (parent >= 0 ? parent : rootfd, comp, last ? mode : 0755);
-
-        if (r < 0 && errno == EEXIST)
-          {
-            /* Something is there yet resolving it said ENOENT: a symlink
-             * whose target is missing.  Follow it by hand. */
-            char target[PATH_MAX];
-            ssize_t n;
-            cleanup_free char *dir = NULL;
-            char *spliced;
-
-            n = readlinkat (parent >= 0 ? parent : rootfd, comp, target, sizeof (target) - 1);
-            if (n < 0)
-              return libcrun_make_error (err, errno, "create `%s` inside the rootfs", prefix);
-            target[n] = '\0';
-            if (++hops > MAX_SYMLINK_HOPS)
-              return libcrun_make_error (err, ELOOP, "resolve `%s` inside the rootfs", path);
-            if (target[0] == '/')
-              spliced = libcrun_join_path (target, p);
-            else
-              {
-                /* Relative targets start in the symlink's own directory. */
-                dir = xasprintf ("%.*s", (int)(strlen (prefix) - strlen (comp) - 1), prefix);
-                {
-                  cleanup_free char *tmp = libcrun_join_path (dir[0] ? dir : "/", target);
-                  spliced = libcrun_join_path (tmp, p);
-                }
-              }
-            free (cur);
-            cur = spliced;
-            goto restart;
-          }
-        if (r < 0)
-          return libcrun_make_error (err, errno, "create `%s` inside the rootfs", prefix);
-
-        fd = libcrun_open_in_root (rootfd, prefix, O_PATH);
-        if (fd < 0)
-          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", prefix);
-        if (parent >= 0)
-          close (parent);
-        parent = fd;
-      }
-
-    if (parent < 0)
-      {
-        /* The path named the root itself ("/", "/.", ...). */
-        fd = libcrun_open_in_root (rootfd, "/", O_PATH);
-        if (fd < 0)
-          return libcrun_make_error (err, errno, "open `%s` inside the rootfs", path);
-        parent = fd;
-      }
-    *out = steal_fd (&parent);
-    return 0;
-  }
+  w.cur = xstrdup (path);
+  do
+    r = walk_components (&w, out, err);
+  while (r == WALK_RESTART);
+  free (w.cur);
+  return r;
 }
 
 /* Resolve the directory holding `path` (creating it as needed) and return

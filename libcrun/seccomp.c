@@ -264,75 +264,117 @@ add_rules (scmp_filter_ctx ctx, uint32_t action, int nr, const struct scmp_arg_c
   return seccomp_rule_add_array (ctx, action, nr, (unsigned int)n, cmp);
 }
 
+/* The filter being compiled and what the syscall rules tell about it. */
+struct seccomp_build
+{
+  scmp_filter_ctx ctx;
+  uint32_t def_action;
+  bool fail_unknown; /* run.oci.seccomp_fail_unknown_syscall */
+  bool notify;       /* some action is SCMP_ACT_NOTIFY */
+  bool clone3_seen;  /* some rule names clone3 */
+};
+
+/* One entry of linux.seccomp.syscalls, converted: its action and the
+ * comparisons every one of its names gets. */
+struct syscall_rule
+{
+  uint32_t action;
+  const struct scmp_arg_cmp *cmp;
+  size_t n_cmp;
+  bool repeated_index;
+};
+
+/* clone3 can only be matched without args; a rule for it also decides
+ * whether the default action needs the EPERM warning. */
 static int
-compile_syscall (scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc, size_t i,
-                 uint32_t def_action, bool fail_unknown, bool *notify, bool *clone3_seen,
+check_clone3 (struct seccomp_build *b, const struct oci_seccomp_syscall *sc, size_t i,
+              uint32_t action, const char *field, libcrun_error_t *err)
+{
+  if (!names_contain (sc->names, "clone3"))
+    return 0;
+  /* The flags of clone3 are in a struct clone_args in the caller's
+   * memory; seccomp only sees the syscall's register arguments (a
+   * pointer and a size), so any comparison would be meaningless. */
+  if (sc->n_args > 0)
+    return libcrun_make_error (err, 0,
+                               "`linux.seccomp.syscalls[%zu].args`: clone3 passes its flags "
+                               "in a struct in memory (struct clone_args) that a seccomp "
+                               "filter cannot read; match clone3 without args",
+                               i);
+  b->clone3_seen = true;
+  warn_if_clone3_eperm (action, field);
+  return 0;
+}
+
+/* The rule of syscalls[i] for its j-th name. */
+static int
+add_syscall_name (struct seccomp_build *b, const struct oci_seccomp_syscall *sc, size_t i, size_t j,
+                  const struct syscall_rule *rule, libcrun_error_t *err)
+{
+  const char *name = sc->names[j];
+  int nr = seccomp_syscall_resolve_name (name);
+  int ret;
+
+  if (nr == __NR_SCMP_ERROR)
+    {
+      if (b->fail_unknown)
+        return libcrun_make_error (err, EINVAL,
+                                   "`linux.seccomp.syscalls[%zu].names[%zu]`: unknown syscall "
+                                   "`%s` (annotation run.oci.seccomp_fail_unknown_syscall)",
+                                   i, j, name);
+      /* Profiles list syscalls of newer kernels and other
+       * architectures; crun skips what libseccomp does not know. */
+      libcrun_warning ("seccomp: unknown syscall `%s` skipped", name);
+      return 0;
+    }
+  /* libseccomp refuses a rule that repeats the default action, and it
+   * would change nothing. */
+  if (rule->action == b->def_action)
+    {
+      libcrun_debug ("seccomp: `%s` has the default action, no rule needed", name);
+      return 0;
+    }
+  ret = add_rules (b->ctx, rule->action, nr, rule->cmp, rule->n_cmp, rule->repeated_index);
+  if (ret < 0)
+    return libcrun_make_error (err, -ret, "`linux.seccomp.syscalls[%zu]`: add rule for `%s`", i,
+                               name);
+  if (rule->action == SCMP_ACT_NOTIFY)
+    b->notify = true;
+  return 0;
+}
+
+static int
+compile_syscall (struct seccomp_build *b, const struct oci_seccomp_syscall *sc, size_t i,
                  libcrun_error_t *err)
 {
   cleanup_free struct scmp_arg_cmp *cmp = NULL;
   char field[64], errno_field[64];
-  bool repeated_index = false;
-  uint32_t action;
+  struct syscall_rule rule = { .n_cmp = sc->n_args };
   size_t j;
   int ret;
 
   snprintf (field, sizeof (field), "linux.seccomp.syscalls[%zu].action", i);
   snprintf (errno_field, sizeof (errno_field), "linux.seccomp.syscalls[%zu].errnoRet", i);
-  ret = parse_action (sc->action, sc->has_errno_ret, sc->errno_ret, field, errno_field, &action,
-                      err);
+  ret = parse_action (sc->action, sc->has_errno_ret, sc->errno_ret, field, errno_field,
+                      &rule.action, err);
   if (ret < 0)
     return ret;
 
   cmp = xmalloc0 (sizeof (*cmp) * (sc->n_args ? sc->n_args : 1));
-  ret = parse_args (sc, i, cmp, &repeated_index, err);
+  ret = parse_args (sc, i, cmp, &rule.repeated_index, err);
+  if (ret < 0)
+    return ret;
+  rule.cmp = cmp;
+
+  ret = check_clone3 (b, sc, i, rule.action, field, err);
   if (ret < 0)
     return ret;
 
-  if (names_contain (sc->names, "clone3"))
-    {
-      /* The flags of clone3 are in a struct clone_args in the caller's
-       * memory; seccomp only sees the syscall's register arguments (a
-       * pointer and a size), so any comparison would be meaningless. */
-      if (sc->n_args > 0)
-        return libcrun_make_error (err, 0,
-                                   "`linux.seccomp.syscalls[%zu].args`: clone3 passes its flags "
-                                   "in a struct in memory (struct clone_args) that a seccomp "
-                                   "filter cannot read; match clone3 without args",
-                                   i);
-      *clone3_seen = true;
-      warn_if_clone3_eperm (action, field);
-    }
-
   for (j = 0; sc->names && sc->names[j]; j++)
     {
-      const char *name = sc->names[j];
-      int nr = seccomp_syscall_resolve_name (name);
-
-      if (nr == __NR_SCMP_ERROR)
-        {
-          if (fail_unknown)
-            return libcrun_make_error (err, EINVAL,
-                                       "`linux.seccomp.syscalls[%zu].names[%zu]`: unknown syscall "
-                                       "`%s` (annotation run.oci.seccomp_fail_unknown_syscall)",
-                                       i, j, name);
-          /* Profiles list syscalls of newer kernels and other
-           * architectures; crun skips what libseccomp does not know. */
-          libcrun_warning ("seccomp: unknown syscall `%s` skipped", name);
-          continue;
-        }
-      /* libseccomp refuses a rule that repeats the default action, and it
-       * would change nothing. */
-      if (action == def_action)
-        {
-          libcrun_debug ("seccomp: `%s` has the default action, no rule needed", name);
-          continue;
-        }
-      ret = add_rules (ctx, action, nr, cmp, sc->n_args, repeated_index);
+      ret = add_syscall_name (b, sc, i, j, &rule, err);
       if (ret < 0)
-        return libcrun_make_error (err, -ret, "`linux.seccomp.syscalls[%zu]`: add rule for `%s`", i,
-                                   name);
-      if (action == SCMP_ACT_NOTIFY)
-        *notify = true;
+        return ret;
     }
   return 0;
 }
@@ -361,20 +403,10 @@ export_bpf (scmp_filter_ctx ctx, void **out, size_t *len, libcrun_error_t *err)
   return 0;
 }
 
-int
-libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_program *out,
-                         libcrun_error_t *err)
+static int
+parse_flags (const struct oci_seccomp *s, unsigned int *flags, libcrun_error_t *err)
 {
-  cleanup_seccomp_ctx scmp_filter_ctx ctx = NULL;
-  unsigned int flags = 0;
-  bool notify = false, clone3_seen = false;
-  uint32_t def_action;
   size_t i;
-  int ret;
-
-  memset (out, 0, sizeof (*out));
-  if (s == NULL)
-    return libcrun_make_error (err, 0, "`linux.seccomp`: no profile to compile");
 
   for (i = 0; s->flags && s->flags[i]; i++)
     {
@@ -382,28 +414,47 @@ libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_pro
       if (!lookup_name (flag_names, sizeof (flag_names) / sizeof (flag_names[0]), s->flags[i], &f))
         return libcrun_make_error (err, 0, "`linux.seccomp.flags[%zu]`: unknown flag `%s`", i,
                                    s->flags[i]);
-      flags |= f;
+      *flags |= f;
     }
+  return 0;
+}
+
+/* A new filter with the default action, in *ctx (which the caller
+ * releases). */
+static int
+new_filter (const struct oci_seccomp *s, struct seccomp_build *b, scmp_filter_ctx *ctx,
+            libcrun_error_t *err)
+{
+  int ret;
 
   ret = parse_action (s->default_action, s->has_default_errno_ret, s->default_errno_ret,
-                      "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet", &def_action,
-                      err);
+                      "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet",
+                      &b->def_action, err);
   if (ret < 0)
     return ret;
 
-  ctx = seccomp_init (def_action);
-  if (ctx == NULL)
+  *ctx = seccomp_init (b->def_action);
+  if (*ctx == NULL)
     return libcrun_make_error (err, 0, "`linux.seccomp.defaultAction`: libseccomp refuses `%s`",
                                s->default_action);
-  if (def_action == SCMP_ACT_NOTIFY)
-    notify = true;
+  b->ctx = *ctx;
+  if (b->def_action == SCMP_ACT_NOTIFY)
+    b->notify = true;
 
   /* The runtime sets no_new_privs itself when the configuration asks for
    * it; libseccomp must not force it (it only matters for seccomp_load, but
    * say it explicitly). */
-  ret = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
+  ret = seccomp_attr_set (*ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (ret < 0)
     return libcrun_make_error (err, -ret, "seccomp_attr_set (SCMP_FLTATR_CTL_NNP)");
+  return 0;
+}
+
+static int
+add_architectures (scmp_filter_ctx ctx, const struct oci_seccomp *s, libcrun_error_t *err)
+{
+  size_t i;
+  int ret;
 
   for (i = 0; s->architectures && s->architectures[i]; i++)
     {
@@ -417,20 +468,46 @@ libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_pro
         return libcrun_make_error (err, -ret, "`linux.seccomp.architectures[%zu]`: add `%s`", i,
                                    s->architectures[i]);
     }
+  return 0;
+}
+
+int
+libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_program *out,
+                         libcrun_error_t *err)
+{
+  cleanup_seccomp_ctx scmp_filter_ctx ctx = NULL;
+  struct seccomp_build b = { 0 };
+  unsigned int flags = 0;
+  size_t i;
+  int ret;
+
+  memset (out, 0, sizeof (*out));
+  if (s == NULL)
+    return libcrun_make_error (err, 0, "`linux.seccomp`: no profile to compile");
+  b.fail_unknown = s->fail_unknown_syscall;
+
+  ret = parse_flags (s, &flags, err);
+  if (ret < 0)
+    return ret;
+  ret = new_filter (s, &b, &ctx, err);
+  if (ret < 0)
+    return ret;
+  ret = add_architectures (ctx, s, err);
+  if (ret < 0)
+    return ret;
 
   for (i = 0; i < s->n_syscalls; i++)
     {
-      ret = compile_syscall (ctx, &s->syscalls[i], i, def_action, s->fail_unknown_syscall, &notify,
-                             &clone3_seen, err);
+      ret = compile_syscall (&b, &s->syscalls[i], i, err);
       if (ret < 0)
         return ret;
     }
 
-  if (!clone3_seen)
-    warn_if_clone3_eperm (def_action, "linux.seccomp.defaultAction");
+  if (!b.clone3_seen)
+    warn_if_clone3_eperm (b.def_action, "linux.seccomp.defaultAction");
 
   /* The kernel only accepts this flag together with a listener. */
-  if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !notify)
+  if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !b.notify)
     return libcrun_make_error (err, 0,
                                "`linux.seccomp.flags`: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
                                "needs a rule with SCMP_ACT_NOTIFY");
@@ -439,7 +516,7 @@ libcrun_seccomp_compile (const struct oci_seccomp *s, struct libcrun_seccomp_pro
   if (ret < 0)
     return ret;
   out->flags = flags;
-  out->notify = notify;
+  out->notify = b.notify;
   return 0;
 }
 
