@@ -252,14 +252,11 @@ open_exec_cgroup (const struct libcrun_exec_options *o, const struct libcrun_sta
   return libcrun_cgroup_open_join (*cg, unified_fd, tasks, err);
 }
 
-/* Build the process to run from the container's config and the options. */
+/* The process to start from: the --process file, or the container's own
+ * process with the command line's args. */
 static int
-build_process (const struct libcrun_exec_options *o, struct oci_config *config,
-               libcrun_error_t *err)
+take_process (const struct libcrun_exec_options *o, struct oci_config *config, libcrun_error_t *err)
 {
-  struct oci_process *p;
-  size_t i;
-
   if (o->process_file)
     {
       struct oci_process *np = NULL;
@@ -267,80 +264,106 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
         return -1;
       libcrun_process_free (config->process);
       config->process = np;
+      return 0;
     }
-  else
+  if (o->args == NULL || o->args[0] == NULL)
+    return libcrun_make_error (err, 0, "exec: no command given (and no --process)");
+  if (config->process == NULL)
+    return libcrun_make_error (err, 0, "exec: the container's config has no process");
+  strv_free (config->process->args);
+  config->process->args = strv_dup (o->args);
+  config->process->terminal = false;
+  /* As crun: the container's noNewPrivileges is not inherited by an
+   * exec'd process; --no-new-privs (or a --process file) asks for it. */
+  config->process->no_new_privileges = false;
+  return 0;
+}
+
+/* --cwd: an absolute path. */
+static int
+set_exec_cwd (struct oci_process *p, const char *cwd, libcrun_error_t *err)
+{
+  if (cwd[0] != '/')
+    return libcrun_make_error (err, 0, "option `--cwd`: `%s` is not an absolute path", cwd);
+  free (p->cwd);
+  p->cwd = xstrdup (cwd);
+  return 0;
+}
+
+/* --user UID[:GID]: the gid stays the process' without one, and the
+ * additional gids go. */
+static int
+set_exec_user (struct oci_process *p, const char *user, libcrun_error_t *err)
+{
+  long uid, gid = -1;
+  cleanup_free char *u = xstrdup (user);
+  char *colon = strchr (u, ':');
+
+  if (colon)
+    *colon = '\0';
+  if (parse_long (u, &uid) < 0 || uid < 0
+      || (colon && (parse_long (colon + 1, &gid) < 0 || gid < 0)))
+    return libcrun_make_error (err, 0, "option `--user`: `%s` is not UID[:GID]", user);
+  p->user.uid = (uid_t)uid;
+  if (gid >= 0)
+    p->user.gid = (gid_t)gid;
+  free (p->user.additional_gids);
+  p->user.additional_gids = NULL;
+  p->user.n_additional_gids = 0;
+  return 0;
+}
+
+/* --env KEY=VALUE: replaces the process' KEY, or is added. */
+static int
+merge_exec_env (struct oci_process *p, char **env, libcrun_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; env && env[i]; i++)
     {
-      if (o->args == NULL || o->args[0] == NULL)
-        return libcrun_make_error (err, 0, "exec: no command given (and no --process)");
-      if (config->process == NULL)
-        return libcrun_make_error (err, 0, "exec: the container's config has no process");
-      strv_free (config->process->args);
-      config->process->args = strv_dup (o->args);
-      config->process->terminal = false;
-      /* As crun: the container's noNewPrivileges is not inherited by an
-       * exec'd process; --no-new-privs (or a --process file) asks for it. */
-      config->process->no_new_privileges = false;
-    }
-  p = config->process;
-  if (o->tty >= 0)
-    p->terminal = o->tty;
-  if (o->cwd)
-    {
-      if (o->cwd[0] != '/')
-        return libcrun_make_error (err, 0, "option `--cwd`: `%s` is not an absolute path", o->cwd);
-      free (p->cwd);
-      p->cwd = xstrdup (o->cwd);
-    }
-  if (o->user)
-    {
-      long uid, gid = -1;
-      cleanup_free char *u = xstrdup (o->user);
-      char *colon = strchr (u, ':');
-      if (colon)
-        *colon = '\0';
-      if (parse_long (u, &uid) < 0 || uid < 0
-          || (colon && (parse_long (colon + 1, &gid) < 0 || gid < 0)))
-        return libcrun_make_error (err, 0, "option `--user`: `%s` is not UID[:GID]", o->user);
-      p->user.uid = (uid_t)uid;
-      if (gid >= 0)
-        p->user.gid = (gid_t)gid;
-      free (p->user.additional_gids);
-      p->user.additional_gids = NULL;
-      p->user.n_additional_gids = 0;
-    }
-  for (i = 0; o->env && o->env[i]; i++)
-    {
-      const char *eq = strchr (o->env[i], '=');
-      size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen (o->env[i]);
+      const char *eq = strchr (env[i], '=');
+      size_t klen = eq ? (size_t)(eq - env[i]) : strlen (env[i]);
       size_t j;
       bool replaced = false;
       if (eq == NULL)
-        return libcrun_make_error (err, 0, "option `--env`: `%s` is not KEY=VALUE", o->env[i]);
+        return libcrun_make_error (err, 0, "option `--env`: `%s` is not KEY=VALUE", env[i]);
       for (j = 0; p->env && p->env[j]; j++)
-        if (strncmp (p->env[j], o->env[i], klen + 1) == 0)
+        if (strncmp (p->env[j], env[i], klen + 1) == 0)
           {
             free (p->env[j]);
-            p->env[j] = xstrdup (o->env[i]);
+            p->env[j] = xstrdup (env[i]);
             replaced = true;
           }
       if (!replaced)
-        strv_append (&p->env, o->env[i]);
+        strv_append (&p->env, env[i]);
     }
-  if (o->caps && o->caps[0])
+  return 0;
+}
+
+/* --cap: added to the process' capabilities. */
+static void
+add_exec_caps (struct oci_process *p, char **caps)
+{
+  size_t i;
+
+  if (p->capabilities == NULL)
+    p->capabilities = xmalloc0 (sizeof (*p->capabilities));
+  for (i = 0; caps[i]; i++)
     {
-      if (p->capabilities == NULL)
-        p->capabilities = xmalloc0 (sizeof (*p->capabilities));
-      for (i = 0; o->caps[i]; i++)
-        {
-          /* the sets crun 1.8.1 gives an --cap capability: not the
-           * inheritable and ambient ones */
-          strv_append (&p->capabilities->bounding, o->caps[i]);
-          strv_append (&p->capabilities->effective, o->caps[i]);
-          strv_append (&p->capabilities->permitted, o->caps[i]);
-        }
+      /* the sets crun 1.8.1 gives an --cap capability: not the
+       * inheritable and ambient ones */
+      strv_append (&p->capabilities->bounding, caps[i]);
+      strv_append (&p->capabilities->effective, caps[i]);
+      strv_append (&p->capabilities->permitted, caps[i]);
     }
-  if (o->no_new_privs)
-    p->no_new_privileges = true;
+}
+
+/* What the process may not ask for, refused before anything is created:
+ * LSM labels (from the options or the process), misspelt capabilities. */
+static int
+check_exec_process (const struct libcrun_exec_options *o, const struct oci_process *p,
+                    libcrun_error_t *err)
+{
   if (libcrun_refuse_lsm_labels (
           o->apparmor ? o->apparmor : p->apparmor_profile,
           o->apparmor ? "option `--apparmor`" : "`process.apparmorProfile`",
@@ -351,6 +374,31 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
   if (p->capabilities && libcrun_validate_capabilities (p->capabilities, err) < 0)
     return -1;
   return 0;
+}
+
+/* Build the process to run from the container's config and the options. */
+static int
+build_process (const struct libcrun_exec_options *o, struct oci_config *config,
+               libcrun_error_t *err)
+{
+  struct oci_process *p;
+
+  if (take_process (o, config, err) < 0)
+    return -1;
+  p = config->process;
+  if (o->tty >= 0)
+    p->terminal = o->tty;
+  if (o->cwd && set_exec_cwd (p, o->cwd, err) < 0)
+    return -1;
+  if (o->user && set_exec_user (p, o->user, err) < 0)
+    return -1;
+  if (merge_exec_env (p, o->env, err) < 0)
+    return -1;
+  if (o->caps && o->caps[0])
+    add_exec_caps (p, o->caps);
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  return check_exec_process (o, p, err);
 }
 
 /* Everything one exec holds, from the container's state to the released
