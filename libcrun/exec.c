@@ -87,13 +87,15 @@ differing_namespaces (pid_t init)
   return flags;
 }
 
-static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
+/* The process' first steps: into the v1 cgroups it can join itself, then
+ * wait for EXEC_GO, and take no signal mask from the runtime. */
+static void
+exec_process_wait_go (struct exec_ctx *c)
 {
   libcrun_error_t err = NULL;
-  cleanup_free char *exe = NULL;
-  cleanup_close int master = -1, slave = -1;
+  sigset_t none;
   char msg;
-  int fd, joined;
+  int joined;
 
   joined = libcrun_cgroup_join_v1 (c->cgroup_tasks);
   if (joined < 0)
@@ -106,47 +108,49 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
     _exit (1);
 
-  {
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-  }
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
 
-  if (c->proc->terminal)
+/* A new session: with --tty a pty, whose master goes to the console socket
+ * or to the runtime and whose slave becomes the stdio. */
+static int
+exec_process_session (struct exec_ctx *c, int *master, int *slave, libcrun_error_t *err)
+{
+  if (!c->proc->terminal)
     {
-      if (libcrun_pty_open ("/dev/ptmx", &master, &slave, &err) < 0)
-        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-      if (c->proc->has_console_size)
-        libcrun_terminal_set_size (slave, c->proc->console_height, c->proc->console_width, &err);
-      libcrun_error_release (&err);
-      if (c->console >= 0)
-        {
-          /* The socket path is the runtime's: the runtime connected it
-           * before the namespaces were joined. */
-          if (libcrun_send_fd (c->console, master, &err) < 0)
-            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-        }
-      else
-        {
-          char t = EXEC_PTY;
-          if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1
-              || libcrun_send_fd (c->sock, master, &err) < 0)
-            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-        }
-      if (libcrun_pty_become_stdio (slave, &err) < 0)
-        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+      if (setsid () < 0)
+        return libcrun_make_error (err, errno, "setsid");
+      return 0;
     }
-  else if (setsid () < 0)
+  if (libcrun_pty_open ("/dev/ptmx", master, slave, err) < 0)
+    return -1;
+  if (c->proc->has_console_size)
+    libcrun_terminal_set_size (*slave, c->proc->console_height, c->proc->console_width, err);
+  libcrun_error_release (err);
+  if (c->console >= 0)
     {
-      libcrun_make_error (&err, errno, "setsid");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+      /* The socket path is the runtime's: the runtime connected it
+       * before the namespaces were joined. */
+      if (libcrun_send_fd (c->console, *master, err) < 0)
+        return -1;
     }
+  else
+    {
+      char t = EXEC_PTY;
+      if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1 || libcrun_send_fd (c->sock, *master, err) < 0)
+        return -1;
+    }
+  return libcrun_pty_become_stdio (*slave, err);
+}
 
-  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
-  if (libcrun_apply_personality (c->linux_cfg, &err) < 0
-      || libcrun_apply_memory_policy (c->linux_cfg, &err) < 0
-      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0)
-    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+/* The --preserve-fds the caller had open are inherited, the rest of them
+ * closed, and so is every fd above them but the socket. */
+static int
+exec_process_arrange_fds (struct exec_ctx *c, libcrun_error_t *err)
+{
+  int keep[1] = { c->sock };
+  int fd;
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
     {
@@ -155,12 +159,14 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
       else
         fcntl (fd, F_SETFD, 0);
     }
-  {
-    int keep[1] = { c->sock };
-    if (close_fds_from (3 + c->o->preserve_fds, keep, 1, &err) < 0)
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-  }
-  msg = EXEC_DONE;
+  return close_fds_from (3 + c->o->preserve_fds, keep, 1, err);
+}
+
+/* EXEC_DONE, then the program. */
+static void __attribute__ ((noreturn)) exec_process_execve (struct exec_ctx *c, const char *exe)
+{
+  char msg = EXEC_DONE;
+
   (void)!send (c->sock, &msg, 1, MSG_NOSIGNAL);
   close (c->sock);
   {
@@ -172,6 +178,25 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
     dprintf (2, "exec `%s`: %s\n", exe, strerror (e));
     _exit (e == ENOENT ? 127 : 126);
   }
+}
+
+static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
+{
+  libcrun_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_close int master = -1, slave = -1;
+
+  exec_process_wait_go (c);
+  if (exec_process_session (c, &master, &slave, &err) < 0)
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+
+  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
+  if (libcrun_apply_personality (c->linux_cfg, &err) < 0
+      || libcrun_apply_memory_policy (c->linux_cfg, &err) < 0
+      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0
+      || exec_process_arrange_fds (c, &err) < 0)
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+  exec_process_execve (c, exe);
 }
 
 /* The helper: join the namespaces, then create the process as a sibling
