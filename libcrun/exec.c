@@ -87,13 +87,15 @@ differing_namespaces (pid_t init)
   return flags;
 }
 
-static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
+/* The process' first steps: into the v1 cgroups it can join itself, then
+ * wait for EXEC_GO, and take no signal mask from the runtime. */
+static void
+exec_process_wait_go (struct exec_ctx *c)
 {
   libcrun_error_t err = NULL;
-  cleanup_free char *exe = NULL;
-  cleanup_close int master = -1, slave = -1;
+  sigset_t none;
   char msg;
-  int fd, joined;
+  int joined;
 
   joined = libcrun_cgroup_join_v1 (c->cgroup_tasks);
   if (joined < 0)
@@ -106,47 +108,49 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
     _exit (1);
 
-  {
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-  }
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
 
-  if (c->proc->terminal)
+/* A new session: with --tty a pty, whose master goes to the console socket
+ * or to the runtime and whose slave becomes the stdio. */
+static int
+exec_process_session (struct exec_ctx *c, int *master, int *slave, libcrun_error_t *err)
+{
+  if (!c->proc->terminal)
     {
-      if (libcrun_pty_open ("/dev/ptmx", &master, &slave, &err) < 0)
-        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-      if (c->proc->has_console_size)
-        libcrun_terminal_set_size (slave, c->proc->console_height, c->proc->console_width, &err);
-      libcrun_error_release (&err);
-      if (c->console >= 0)
-        {
-          /* The socket path is the runtime's: the runtime connected it
-           * before the namespaces were joined. */
-          if (libcrun_send_fd (c->console, master, &err) < 0)
-            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-        }
-      else
-        {
-          char t = EXEC_PTY;
-          if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1
-              || libcrun_send_fd (c->sock, master, &err) < 0)
-            libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-        }
-      if (libcrun_pty_become_stdio (slave, &err) < 0)
-        libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+      if (setsid () < 0)
+        return libcrun_make_error (err, errno, "setsid");
+      return 0;
     }
-  else if (setsid () < 0)
+  if (libcrun_pty_open ("/dev/ptmx", master, slave, err) < 0)
+    return -1;
+  if (c->proc->has_console_size)
+    libcrun_terminal_set_size (*slave, c->proc->console_height, c->proc->console_width, err);
+  libcrun_error_release (err);
+  if (c->console >= 0)
     {
-      libcrun_make_error (&err, errno, "setsid");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+      /* The socket path is the runtime's: the runtime connected it
+       * before the namespaces were joined. */
+      if (libcrun_send_fd (c->console, *master, err) < 0)
+        return -1;
     }
+  else
+    {
+      char t = EXEC_PTY;
+      if (send (c->sock, &t, 1, MSG_NOSIGNAL) != 1 || libcrun_send_fd (c->sock, *master, err) < 0)
+        return -1;
+    }
+  return libcrun_pty_become_stdio (*slave, err);
+}
 
-  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
-  if (libcrun_apply_personality (c->linux_cfg, &err) < 0
-      || libcrun_apply_memory_policy (c->linux_cfg, &err) < 0
-      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0)
-    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+/* The --preserve-fds the caller had open are inherited, the rest of them
+ * closed, and so is every fd above them but the socket. */
+static int
+exec_process_arrange_fds (struct exec_ctx *c, libcrun_error_t *err)
+{
+  int keep[1] = { c->sock };
+  int fd;
 
   for (fd = 3; fd < 3 + c->o->preserve_fds; fd++)
     {
@@ -155,12 +159,14 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
       else
         fcntl (fd, F_SETFD, 0);
     }
-  {
-    int keep[1] = { c->sock };
-    if (close_fds_from (3 + c->o->preserve_fds, keep, 1, &err) < 0)
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-  }
-  msg = EXEC_DONE;
+  return close_fds_from (3 + c->o->preserve_fds, keep, 1, err);
+}
+
+/* EXEC_DONE, then the program. */
+static void __attribute__ ((noreturn)) exec_process_execve (struct exec_ctx *c, const char *exe)
+{
+  char msg = EXEC_DONE;
+
   (void)!send (c->sock, &msg, 1, MSG_NOSIGNAL);
   close (c->sock);
   {
@@ -172,6 +178,25 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
     dprintf (2, "exec `%s`: %s\n", exe, strerror (e));
     _exit (e == ENOENT ? 127 : 126);
   }
+}
+
+static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
+{
+  libcrun_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_close int master = -1, slave = -1;
+
+  exec_process_wait_go (c);
+  if (exec_process_session (c, &master, &slave, &err) < 0)
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+
+  libcrun_set_log_handler (NULL, NULL, LIBCRUN_LOG_ERROR);
+  if (libcrun_apply_personality (c->linux_cfg, &err) < 0
+      || libcrun_apply_memory_policy (c->linux_cfg, &err) < 0
+      || libcrun_linux_prepare_process (c->proc, c->seccomp, &exe, NULL, &err) < 0
+      || exec_process_arrange_fds (c, &err) < 0)
+    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
+  exec_process_execve (c, exe);
 }
 
 /* The helper: join the namespaces, then create the process as a sibling
@@ -252,14 +277,11 @@ open_exec_cgroup (const struct libcrun_exec_options *o, const struct libcrun_sta
   return libcrun_cgroup_open_join (*cg, unified_fd, tasks, err);
 }
 
-/* Build the process to run from the container's config and the options. */
+/* The process to start from: the --process file, or the container's own
+ * process with the command line's args. */
 static int
-build_process (const struct libcrun_exec_options *o, struct oci_config *config,
-               libcrun_error_t *err)
+take_process (const struct libcrun_exec_options *o, struct oci_config *config, libcrun_error_t *err)
 {
-  struct oci_process *p;
-  size_t i;
-
   if (o->process_file)
     {
       struct oci_process *np = NULL;
@@ -267,80 +289,106 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
         return -1;
       libcrun_process_free (config->process);
       config->process = np;
+      return 0;
     }
-  else
+  if (o->args == NULL || o->args[0] == NULL)
+    return libcrun_make_error (err, 0, "exec: no command given (and no --process)");
+  if (config->process == NULL)
+    return libcrun_make_error (err, 0, "exec: the container's config has no process");
+  strv_free (config->process->args);
+  config->process->args = strv_dup (o->args);
+  config->process->terminal = false;
+  /* As crun: the container's noNewPrivileges is not inherited by an
+   * exec'd process; --no-new-privs (or a --process file) asks for it. */
+  config->process->no_new_privileges = false;
+  return 0;
+}
+
+/* --cwd: an absolute path. */
+static int
+set_exec_cwd (struct oci_process *p, const char *cwd, libcrun_error_t *err)
+{
+  if (cwd[0] != '/')
+    return libcrun_make_error (err, 0, "option `--cwd`: `%s` is not an absolute path", cwd);
+  free (p->cwd);
+  p->cwd = xstrdup (cwd);
+  return 0;
+}
+
+/* --user UID[:GID]: the gid stays the process' without one, and the
+ * additional gids go. */
+static int
+set_exec_user (struct oci_process *p, const char *user, libcrun_error_t *err)
+{
+  long uid, gid = -1;
+  cleanup_free char *u = xstrdup (user);
+  char *colon = strchr (u, ':');
+
+  if (colon)
+    *colon = '\0';
+  if (parse_long (u, &uid) < 0 || uid < 0
+      || (colon && (parse_long (colon + 1, &gid) < 0 || gid < 0)))
+    return libcrun_make_error (err, 0, "option `--user`: `%s` is not UID[:GID]", user);
+  p->user.uid = (uid_t)uid;
+  if (gid >= 0)
+    p->user.gid = (gid_t)gid;
+  free (p->user.additional_gids);
+  p->user.additional_gids = NULL;
+  p->user.n_additional_gids = 0;
+  return 0;
+}
+
+/* --env KEY=VALUE: replaces the process' KEY, or is added. */
+static int
+merge_exec_env (struct oci_process *p, char **env, libcrun_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; env && env[i]; i++)
     {
-      if (o->args == NULL || o->args[0] == NULL)
-        return libcrun_make_error (err, 0, "exec: no command given (and no --process)");
-      if (config->process == NULL)
-        return libcrun_make_error (err, 0, "exec: the container's config has no process");
-      strv_free (config->process->args);
-      config->process->args = strv_dup (o->args);
-      config->process->terminal = false;
-      /* As crun: the container's noNewPrivileges is not inherited by an
-       * exec'd process; --no-new-privs (or a --process file) asks for it. */
-      config->process->no_new_privileges = false;
-    }
-  p = config->process;
-  if (o->tty >= 0)
-    p->terminal = o->tty;
-  if (o->cwd)
-    {
-      if (o->cwd[0] != '/')
-        return libcrun_make_error (err, 0, "option `--cwd`: `%s` is not an absolute path", o->cwd);
-      free (p->cwd);
-      p->cwd = xstrdup (o->cwd);
-    }
-  if (o->user)
-    {
-      long uid, gid = -1;
-      cleanup_free char *u = xstrdup (o->user);
-      char *colon = strchr (u, ':');
-      if (colon)
-        *colon = '\0';
-      if (parse_long (u, &uid) < 0 || uid < 0
-          || (colon && (parse_long (colon + 1, &gid) < 0 || gid < 0)))
-        return libcrun_make_error (err, 0, "option `--user`: `%s` is not UID[:GID]", o->user);
-      p->user.uid = (uid_t)uid;
-      if (gid >= 0)
-        p->user.gid = (gid_t)gid;
-      free (p->user.additional_gids);
-      p->user.additional_gids = NULL;
-      p->user.n_additional_gids = 0;
-    }
-  for (i = 0; o->env && o->env[i]; i++)
-    {
-      const char *eq = strchr (o->env[i], '=');
-      size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen (o->env[i]);
+      const char *eq = strchr (env[i], '=');
+      size_t klen = eq ? (size_t)(eq - env[i]) : strlen (env[i]);
       size_t j;
       bool replaced = false;
       if (eq == NULL)
-        return libcrun_make_error (err, 0, "option `--env`: `%s` is not KEY=VALUE", o->env[i]);
+        return libcrun_make_error (err, 0, "option `--env`: `%s` is not KEY=VALUE", env[i]);
       for (j = 0; p->env && p->env[j]; j++)
-        if (strncmp (p->env[j], o->env[i], klen + 1) == 0)
+        if (strncmp (p->env[j], env[i], klen + 1) == 0)
           {
             free (p->env[j]);
-            p->env[j] = xstrdup (o->env[i]);
+            p->env[j] = xstrdup (env[i]);
             replaced = true;
           }
       if (!replaced)
-        strv_append (&p->env, o->env[i]);
+        strv_append (&p->env, env[i]);
     }
-  if (o->caps && o->caps[0])
+  return 0;
+}
+
+/* --cap: added to the process' capabilities. */
+static void
+add_exec_caps (struct oci_process *p, char **caps)
+{
+  size_t i;
+
+  if (p->capabilities == NULL)
+    p->capabilities = xmalloc0 (sizeof (*p->capabilities));
+  for (i = 0; caps[i]; i++)
     {
-      if (p->capabilities == NULL)
-        p->capabilities = xmalloc0 (sizeof (*p->capabilities));
-      for (i = 0; o->caps[i]; i++)
-        {
-          /* the sets crun 1.8.1 gives an --cap capability: not the
-           * inheritable and ambient ones */
-          strv_append (&p->capabilities->bounding, o->caps[i]);
-          strv_append (&p->capabilities->effective, o->caps[i]);
-          strv_append (&p->capabilities->permitted, o->caps[i]);
-        }
+      /* the sets crun 1.8.1 gives an --cap capability: not the
+       * inheritable and ambient ones */
+      strv_append (&p->capabilities->bounding, caps[i]);
+      strv_append (&p->capabilities->effective, caps[i]);
+      strv_append (&p->capabilities->permitted, caps[i]);
     }
-  if (o->no_new_privs)
-    p->no_new_privileges = true;
+}
+
+/* What the process may not ask for, refused before anything is created:
+ * LSM labels (from the options or the process), misspelt capabilities. */
+static int
+check_exec_process (const struct libcrun_exec_options *o, const struct oci_process *p,
+                    libcrun_error_t *err)
+{
   if (libcrun_refuse_lsm_labels (
           o->apparmor ? o->apparmor : p->apparmor_profile,
           o->apparmor ? "option `--apparmor`" : "`process.apparmorProfile`",
@@ -351,6 +399,31 @@ build_process (const struct libcrun_exec_options *o, struct oci_config *config,
   if (p->capabilities && libcrun_validate_capabilities (p->capabilities, err) < 0)
     return -1;
   return 0;
+}
+
+/* Build the process to run from the container's config and the options. */
+static int
+build_process (const struct libcrun_exec_options *o, struct oci_config *config,
+               libcrun_error_t *err)
+{
+  struct oci_process *p;
+
+  if (take_process (o, config, err) < 0)
+    return -1;
+  p = config->process;
+  if (o->tty >= 0)
+    p->terminal = o->tty;
+  if (o->cwd && set_exec_cwd (p, o->cwd, err) < 0)
+    return -1;
+  if (o->user && set_exec_user (p, o->user, err) < 0)
+    return -1;
+  if (merge_exec_env (p, o->env, err) < 0)
+    return -1;
+  if (o->caps && o->caps[0])
+    add_exec_caps (p, o->caps);
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  return check_exec_process (o, p, err);
 }
 
 /* Everything one exec holds, from the container's state to the released

@@ -629,40 +629,27 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
   return 0;
 }
 
-static void __attribute__ ((noreturn))
-child_main (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
-            bool new_mntns, bool new_userns)
+/* The runtime's signal mask and dispositions are not the container's. */
+static void
+reset_signals (void)
+{
+  sigset_t all;
+  int s;
+
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal (s, SIG_DFL);
+}
+
+/* Tell the runtime the init is ready and wait until it has recorded it. */
+static void
+wait_committed (int sync)
 {
   libcrun_error_t err = NULL;
-  cleanup_free char *exe = NULL, *created_json = NULL;
-  cleanup_strv char **env = NULL;
-  int fifo = -1, start_fifo = -1;
-  const struct oci_config *config = o->config;
   char c;
   ssize_t r;
-
-  /* Die with the runtime until we are ready: a half-built container whose
-   * creator vanished is of no use to anybody. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (o->state_lock_fd >= 0)
-    close (o->state_lock_fd);
-  join_v1_cgroups (pre, sync);
-  /* The runtime's signal mask and dispositions are not the container's. */
-  {
-    sigset_t all;
-    int s;
-    sigemptyset (&all);
-    sigprocmask (SIG_SETMASK, &all, NULL);
-    for (s = 1; s < NSIG; s++)
-      if (s != SIGKILL && s != SIGSTOP)
-        signal (s, SIG_DFL);
-  }
-
-  if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
-                   &err)
-      < 0)
-    libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
-  env = build_env (o);
 
   /* The parent-death signal goes before READY: once the runtime has read
    * READY it may record the container and exit at once, before this
@@ -681,27 +668,46 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   if (r != 1 || c != SYNC_COMMITTED)
     _exit (1);
   close (sync);
+}
 
-  /* Block until `start` writes into the fifo.  We hold it open read-write,
-   * so the open() of `start` does not block and a dead init makes its
-   * O_NONBLOCK open fail with ENXIO instead. */
+/* Block until `start` writes into the fifo.  We hold it open read-write,
+ * so the open() of `start` does not block and a dead init makes its
+ * O_NONBLOCK open fail with ENXIO instead. */
+static void
+wait_start (int fifo)
+{
+  char c;
+  ssize_t r;
+
   do
     r = read (fifo, &c, 1);
   while (r < 0 && errno == EINTR);
   if (r != 1)
     _exit (1);
   close (fifo);
+}
 
-  /* startContainer hooks: inside the container, right before the user
-   * program; `start` learns the outcome through the start fifo. */
+/* startContainer hooks: inside the container, right before the user
+ * program; `start` learns the outcome through the start fifo. */
+static void
+run_start_container_hooks (const struct libcrun_init_options *o, const char *created_json,
+                           int start_fifo)
+{
+  const struct oci_config *config = o->config;
+  libcrun_error_t err = NULL;
+
   if (libcrun_run_hooks (config->hooks[OCI_HOOK_START_CONTAINER],
                          config->n_hooks[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
                          created_json, o->hooks, &err)
       < 0)
     libcrun_report_error_and_exit (start_fifo, '1', &err);
   (void)!write (start_fifo, "0", 1);
+}
 
-  execve (exe, o->config->process->args, env);
+static void __attribute__ ((noreturn))
+exec_user_program (const char *exe, char *const *args, char *const *env)
+{
+  execve (exe, args, env);
   /* The program vanished or changed between the check and now: say so on
    * the container's own stderr, the only channel left, with the shell's
    * codes: 127 when it is missing, 126 when it cannot be run. */
@@ -710,6 +716,35 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
     dprintf (2, "exec `%s`: %s\n", exe, strerror (e));
     _exit (e == ENOENT ? 127 : 126);
   }
+}
+
+static void __attribute__ ((noreturn))
+child_main (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+            bool new_mntns, bool new_userns)
+{
+  libcrun_error_t err = NULL;
+  cleanup_free char *exe = NULL, *created_json = NULL;
+  cleanup_strv char **env = NULL;
+  int fifo = -1, start_fifo = -1;
+
+  /* Die with the runtime until we are ready: a half-built container whose
+   * creator vanished is of no use to anybody. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (o->state_lock_fd >= 0)
+    close (o->state_lock_fd);
+  join_v1_cgroups (pre, sync);
+  reset_signals ();
+
+  if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
+                   &err)
+      < 0)
+    libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
+  env = build_env (o);
+
+  wait_committed (sync);
+  wait_start (fifo);
+  run_start_container_hooks (o, created_json, start_fifo);
+  exec_user_program (exe, o->config->process->args, env);
 }
 
 /* ---- parent side ----------------------------------------------------- */

@@ -407,31 +407,15 @@ set_flag_from_mask (cap_t c, cap_flag_t flag, uint64_t mask)
   return 0;
 }
 
-int
-libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
+/* Narrow the bounding set to the capabilities in bounding. */
+static int
+drop_bounding (uint64_t bounding, cap_value_t max, libcrun_error_t *err)
 {
-  struct cap_masks m;
-  cap_value_t max = cap_max_bits ();
   cap_value_t v;
-  cap_t c;
-  int ret;
-
-  if (p == NULL)
-    return 0;
-
-  ret = parse_caps (p->capabilities, &m, false, err);
-  if (ret < 0)
-    return ret;
-
-  /* Dropping from the bounding set needs CAP_SETPCAP in the effective set;
-   * make sure whatever is permitted is effective before narrowing. */
-  ret = raise_effective_to_permitted (err);
-  if (ret < 0)
-    return ret;
 
   for (v = 0; v < max && v < 64; v++)
     {
-      if (m.bounding & (UINT64_C (1) << v))
+      if (bounding & (UINT64_C (1) << v))
         continue;
       /* Already gone (or unknown to the kernel): nothing to drop. */
       if (cap_get_bound (v) <= 0)
@@ -446,20 +430,26 @@ libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
                                      name);
         }
     }
+  return 0;
+}
 
-  c = cap_init ();
+/* The effective, permitted and inheritable sets, in one cap_set_proc. */
+static int
+set_process_caps (const struct cap_masks *m, libcrun_error_t *err)
+{
+  cap_t c = cap_init ();
+
   if (c == NULL)
     return libcrun_make_error (err, errno, "cap_init");
-  if (set_flag_from_mask (c, CAP_EFFECTIVE, m.effective) < 0
-      || set_flag_from_mask (c, CAP_PERMITTED, m.permitted) < 0
-      || set_flag_from_mask (c, CAP_INHERITABLE, m.inheritable) < 0)
+  if (set_flag_from_mask (c, CAP_EFFECTIVE, m->effective) < 0
+      || set_flag_from_mask (c, CAP_PERMITTED, m->permitted) < 0
+      || set_flag_from_mask (c, CAP_INHERITABLE, m->inheritable) < 0)
     {
       int saved = errno;
       cap_free (c);
       return libcrun_make_error (err, saved, "build the capability sets");
     }
-  ret = cap_set_proc (c);
-  if (ret < 0)
+  if (cap_set_proc (c) < 0)
     {
       int saved = errno;
       cap_free (c);
@@ -472,26 +462,33 @@ libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
                                  "capabilities the runtime holds)");
     }
   cap_free (c);
+  return 0;
+}
 
-  /* Ambient last: a capability can only be raised there when it is already
-   * both permitted and inheritable.  Clear first so nothing inherited from
-   * the runtime survives. */
+/* Ambient last: a capability can only be raised there when it is already
+ * both permitted and inheritable.  Clear first so nothing inherited from
+ * the runtime survives. */
+static int
+set_ambient (const struct cap_masks *m, cap_value_t max, libcrun_error_t *err)
+{
+  cap_value_t v;
+
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
     {
       /* Kernels without ambient capabilities: fine if none are wanted. */
-      if (errno == EINVAL && m.ambient == 0)
+      if (errno == EINVAL && m->ambient == 0)
         return 0;
       return libcrun_make_error (err, errno, "clear the ambient capabilities");
     }
   for (v = 0; v < max && v < 64; v++)
     {
-      if (!(m.ambient & (UINT64_C (1) << v)))
+      if (!(m->ambient & (UINT64_C (1) << v)))
         continue;
       /* The kernel keeps only ambient capabilities that are also permitted
        * and inheritable.  Configs written for runc/crun list ambient caps
        * without inheritable ones (runc's default spec does): like crun,
        * skip those instead of failing the container. */
-      if (!(m.inheritable & m.permitted & (UINT64_C (1) << v)))
+      if (!(m->inheritable & m->permitted & (UINT64_C (1) << v)))
         {
           char name[64];
           cap_name (v, name, sizeof (name));
@@ -509,6 +506,31 @@ libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
         }
     }
   return 0;
+}
+
+int
+libcrun_apply_capabilities (const struct oci_process *p, libcrun_error_t *err)
+{
+  struct cap_masks m;
+  cap_value_t max = cap_max_bits ();
+  int ret;
+
+  if (p == NULL)
+    return 0;
+
+  ret = parse_caps (p->capabilities, &m, false, err);
+  if (ret < 0)
+    return ret;
+
+  /* Dropping from the bounding set needs CAP_SETPCAP in the effective set;
+   * make sure whatever is permitted is effective before narrowing. */
+  ret = raise_effective_to_permitted (err);
+  if (ret < 0)
+    return ret;
+
+  if (drop_bounding (m.bounding, max, err) < 0 || set_process_caps (&m, err) < 0)
+    return -1;
+  return set_ambient (&m, max, err);
 }
 
 /* -------------------------------------------------------- no_new_privs */
