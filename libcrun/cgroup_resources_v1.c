@@ -10,10 +10,12 @@
  *   I/O scheduler offers neither file the request cannot be honoured and it
  *   is an error (as crun does), not a silent skip.
  */
+#include "cgroup_internal.h"
 #include "cgroup_resources.h"
 #include "log.h"
 #include "utils.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -135,12 +137,51 @@ read_rt_runtime (const char *dir)
   return strtoll (buf, NULL, 10);
 }
 
-/* The ancestors of dir whose runtime is below value, nearest first, up to
- * the first that has enough (the root has the system's whole budget). */
+/* The real-time runtime the children of `parent` hold, but for `except`
+ * (the child on the way to the container, whose new need is counted
+ * instead): the kernel refuses a parent below the sum of its children's
+ * (their periods are taken to be equal, the default 1 s). */
+static int64_t
+rt_siblings (const char *parent, const char *except)
+{
+  DIR *d = opendir (parent);
+  struct dirent *de;
+  int64_t sum = 0;
+
+  if (d == NULL)
+    return 0;
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *sub = NULL;
+      int64_t have;
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      sub = xasprintf ("%s/%s", parent, de->d_name);
+      if (strcmp (sub, except) == 0)
+        continue;
+      have = read_rt_runtime (sub);
+      if (have > 0)
+        sum += have;
+    }
+  closedir (d);
+  return sum;
+}
+
+struct rt_raise
+{
+  char *dir;
+  int64_t value;
+};
+
+/* The ancestors of dir with less runtime than their children would then
+ * hold (dir at value, its siblings at theirs), nearest first, up to the
+ * first that has enough (the root has the system's whole budget). */
 static size_t
-rt_ancestors_short (const char *dir, int64_t value, char **raise, size_t max)
+rt_ancestors_short (const char *dir, int64_t value, struct rt_raise *raise, size_t max)
 {
   cleanup_free char *up = xstrdup (dir);
+  cleanup_free char *child = xstrdup (dir);
+  int64_t need = value;
   size_t n = 0;
 
   for (;;)
@@ -150,25 +191,31 @@ rt_ancestors_short (const char *dir, int64_t value, char **raise, size_t max)
       if (slash == NULL || slash == up || n == max)
         break;
       *slash = '\0';
+      need += rt_siblings (up, child);
       have = read_rt_runtime (up);
-      if (have == -2 || have == -1 || have >= value)
+      if (have == -2 || have == -1 || have >= need)
         break;
-      raise[n++] = xstrdup (up);
+      raise[n].dir = xstrdup (up);
+      raise[n++].value = need;
+      free (child);
+      child = xstrdup (up);
     }
   return n;
 }
 
-/* Raise those ancestors to v, top down. */
+/* Raise those ancestors, top down. */
 static int
-raise_rt_ancestors (const char *dir, int64_t value, const char *v, libcrun_error_t *err)
+raise_rt_ancestors (const char *dir, int64_t value, libcrun_error_t *err)
 {
-  char *raise[64];
+  struct rt_raise raise[64];
   size_t n = rt_ancestors_short (dir, value, raise, sizeof (raise) / sizeof (raise[0]));
   int ret = 0;
 
   while (n > 0)
     {
-      cleanup_free char *a = raise[--n];
+      cleanup_free char *a = raise[--n].dir;
+      char v[24];
+      snprintf (v, sizeof (v), "%" PRId64, raise[n].value);
       if (ret == 0 && cg_write_raw (a, "cpu.rt_runtime_us", v) < 0)
         ret = libcrun_make_error (err, EINVAL,
                                   "%s.cpu.realtimeRuntime: `%s` needs at least %s in its parent "
@@ -191,8 +238,17 @@ write_rt_runtime (const char *dir, int64_t value, libcrun_error_t *err)
   ret = cg_write_raw (dir, "cpu.rt_runtime_us", v);
   if (ret == -EINVAL && value >= 0)
     {
-      TRY (raise_rt_ancestors (dir, value, v, err));
+      int64_t deadline = cg_now_ms () + 1000;
+      TRY (raise_rt_ancestors (dir, value, err));
       ret = cg_write_raw (dir, "cpu.rt_runtime_us", v);
+      /* A sibling removed a moment ago (a container just deleted) gives
+       * its budget back only once the kernel has freed its group, after a
+       * grace period: its directory is gone but its runtime still counts. */
+      while (ret == -EINVAL && cg_now_ms () < deadline)
+        {
+          cg_sleep_ms (10);
+          ret = cg_write_raw (dir, "cpu.rt_runtime_us", v);
+        }
     }
   if (ret < 0)
     return libcrun_make_error (err, -ret, "%s.cpu.realtimeRuntime: write `%s` to `%s/%s`", RES, v,

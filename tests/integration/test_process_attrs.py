@@ -44,6 +44,27 @@ def test_scheduler_realtime_with_realtime_runtime(runtime, bundle, policy, numbe
     assert f["policy"] == number and f["prio"] == str(99 - 10), out
 
 
+@pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"),
+                    reason="no cgroup v1 real-time group scheduling here")
+def test_two_realtime_containers_at_once(runtime, bundle):
+    """The parent's real-time budget must cover every child's: with one
+    container holding 10000 us, a second one raises /crun to the sum, not
+    to its own 10000 (which the kernel refuses)."""
+    bundle.process["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+    bundle.linux.setdefault("resources", {})["cpu"] = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}
+    bundle.set_args("sleep", "60")
+    ids = []
+    for _ in range(2):
+        cid, r = runtime.create(bundle)
+        assert r.rc == 0, r
+        ids.append(cid)
+    for cid in ids:
+        with open("/sys/fs/cgroup/cpu/crun/%s/cpu.rt_runtime_us" % cid) as f:
+            assert f.read().strip() == "10000"
+    with open("/sys/fs/cgroup/cpu/crun/cpu.rt_runtime_us") as f:
+        assert int(f.read()) >= 20000
+
+
 def test_scheduler_deadline(runtime, bundle):
     bundle.process["scheduler"] = {"policy": "SCHED_DEADLINE", "runtime": 10_000_000,
                                    "deadline": 30_000_000, "period": 30_000_000}
