@@ -663,6 +663,21 @@ some_block_device (void)
   return res;
 }
 
+/* Read 1 MiB/s and write 100 IOPS on dev ("major:minor"), as both the v1
+ * and the v2 test apply them. */
+static void
+apply_throttles (struct libcrun_cgroup *cg, const char *dev)
+{
+  unsigned maj = 0, min = 0;
+  cleanup_free char *json = NULL;
+  tap_require (sscanf (dev, "%u:%u", &maj, &min) == 2, "dev `%s`", dev);
+  json = xasprintf ("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": %u, \"minor\": %u,"
+                    " \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": %u,"
+                    " \"minor\": %u, \"rate\": 100}]}}",
+                    maj, min, maj, min);
+  must_apply (cg, json);
+}
+
 static void
 test_blkio_and_hugetlb (void)
 {
@@ -690,15 +705,8 @@ test_blkio_and_hugetlb (void)
   }
   if (dev)
     {
-      unsigned maj = 0, min = 0;
-      cleanup_free char *json = NULL;
       cleanup_free char *want = xasprintf ("%s 1048576", dev);
-      tap_require (sscanf (dev, "%u:%u", &maj, &min) == 2, "dev `%s`", dev);
-      json = xasprintf ("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": %u, \"minor\": %u,"
-                        " \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": %u,"
-                        " \"minor\": %u, \"rate\": 100}]}}",
-                        maj, min, maj, min);
-      must_apply (cg, json);
+      apply_throttles (cg, dev);
       check_file ("blkio", path, "blkio.throttle.read_bps_device", want);
       free (want);
       want = xasprintf ("%s 100", dev);
@@ -795,15 +803,8 @@ test_io_and_hugetlb_v2 (void)
   cg = must_create (path, "x");
   if (dev)
     {
-      unsigned maj = 0, min = 0;
-      cleanup_free char *json = NULL;
       cleanup_free char *want = xasprintf ("%s rbps=1048576 wbps=max riops=max wiops=100", dev);
-      tap_require (sscanf (dev, "%u:%u", &maj, &min) == 2, "dev `%s`", dev);
-      json = xasprintf ("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": %u, \"minor\": %u,"
-                        " \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": %u,"
-                        " \"minor\": %u, \"rate\": 100}]}}",
-                        maj, min, maj, min);
-      must_apply (cg, json);
+      apply_throttles (cg, dev);
       check_file ("", path, "io.max", want);
     }
   else
