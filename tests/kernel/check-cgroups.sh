@@ -62,7 +62,7 @@ rm -rf "$root"
 initramfs_skeleton "$root" || fatal "cannot lay out the initramfs (is busybox-static installed?)"
 cp "$crun" "$root/usr/local/bin/crun"
 cp "$unitbin" "$root/tests/test_cgroup"
-cp "$here/guest-cgroups.sh" "$root/guest-cgroups.sh"
+cp "$here/guest-cgroups.sh" "$here/guest-checks.sh" "$root/"
 initramfs_add_libs "$root" "$crun" "$unitbin"
 {
 	initramfs_init_prologue

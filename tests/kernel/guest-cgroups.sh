@@ -14,23 +14,8 @@
 # "GUEST-CG-TOTAL pass=N fail=N skip=N".
 layout=$1
 crun=$2
-pass=0 fails=0 skips=0
-ok() {
-	echo "GUEST-CG ok $layout: $*"
-	pass=$((pass + 1))
-}
-bad() {
-	echo "GUEST-CG FAIL $layout: $*"
-	fails=$((fails + 1))
-}
-skip() {
-	echo "GUEST-CG skip $layout: $*"
-	skips=$((skips + 1))
-}
-# check WHAT WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then ok "$1 = $2"; else bad "$1: want '$2', got '$3'"; fi
-}
+guest=$layout
+. "$(dirname "$0")/guest-checks.sh"
 
 cg=/sys/fs/cgroup
 v1_hierarchies() {
@@ -59,8 +44,7 @@ if set_up_layout; then
 	ok "layout mounted: $(grep cgroup /proc/mounts | awk '{print $3 ":" $2}' | tr '\n' ' ')"
 else
 	bad "cannot mount the $layout layout"
-	echo "GUEST-CG-TOTAL pass=$pass fail=$fails skip=$skips"
-	exit 1
+	finish
 fi
 
 # The layout's file for a v1 controller's file or its v2 counterpart:
@@ -376,5 +360,4 @@ else
 	bad "create with an absolute cgroupsPath: $(cat $work/abs.out)"
 fi
 
-echo "GUEST-CG-TOTAL pass=$pass fail=$fails skip=$skips"
-[ $fails = 0 ]
+finish

@@ -9,27 +9,8 @@
 crun=$1
 unit_tests=$2
 podman_conf=$(cd "$(dirname "$0")/../podman" && pwd)
-pass=0 fails=0 skips=0
-skip() {
-	echo "GUEST-CG skip systemd: $*"
-	skips=$((skips + 1))
-}
-ok() {
-	echo "GUEST-CG ok systemd: $*"
-	pass=$((pass + 1))
-}
-bad() {
-	echo "GUEST-CG FAIL systemd: $*"
-	fails=$((fails + 1))
-}
-check() {
-	if [ "$2" = "$3" ]; then ok "$1 = $2"; else bad "$1: want '$2', got '$3'"; fi
-}
-finish() {
-	echo "GUEST-CG-TOTAL pass=$pass fail=$fails skip=$skips"
-	[ $fails = 0 ]
-	exit
-}
+guest=systemd
+. "$(dirname "$0")/guest-checks.sh"
 
 check "PID 1" systemd "$(cat /proc/1/comm)"
 check "cgroup layout" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
