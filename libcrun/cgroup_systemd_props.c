@@ -142,7 +142,10 @@ cpu_props (yajl_val r, struct libcrun_systemd_props *out)
   field_int (r, "cpu", "period", &period);
   if (period > 0)
     add_u64 (out, "CPUQuotaPeriodUSec", (uint64_t)period);
-  if (field_int (r, "cpu", "quota", &quota) && quota > 0)
+  /* a quota whose per-second value does not fit in 64 bits gets no
+   * property: the kernel refuses it in cpu.max, which names the field */
+  if (field_int (r, "cpu", "quota", &quota) && quota > 0
+      && (uint64_t)quota <= UINT64_MAX / USEC_PER_SEC)
     {
       uint64_t p = period > 0 ? (uint64_t)period : 100000; /* the kernel's default period */
       add_u64 (out, "CPUQuotaPerSecUSec", (uint64_t)quota * USEC_PER_SEC / p);

@@ -141,6 +141,13 @@ test_resources_as_properties (void)
   tap_check (libcrun_systemd_props_from_resources (NULL, &props, &err) == 0 && props.n == 0,
              "no resources");
 
+  /* a hostile quota: no property computed from an overflowed product */
+  r = parse ("{\"cpu\": {\"quota\": 9223372036854775807, \"period\": 100000}}");
+  tap_check (libcrun_systemd_props_from_resources (r, &props, &err) == 0
+                 && find_prop (&props, "CPUQuotaPerSecUSec") == NULL,
+             "huge quota: %zu properties", props.n);
+  yajl_tree_free (r);
+
   r = parse ("{\"cpu\": {\"cpus\": \"1-x\"}}");
   tap_check (libcrun_systemd_props_from_resources (r, &props, &err) < 0, "bad cpu list accepted");
   tap_check (err && strstr (err->msg, "linux.resources.cpu.cpus") && strstr (err->msg, "1-x"),
