@@ -85,6 +85,20 @@ int libcrun_cgroup_enter_rest (const struct libcrun_cgroup *cg, pid_t pid, bool 
 int libcrun_cgroup_apply_resources (const struct libcrun_cgroup *cg, yajl_val resources,
                                     libcrun_error_t *err);
 
+/* One part of it: the device rules, or everything else.  create writes the
+ * device rules into the new cgroup before the init exists: on v1 they are
+ * written as devices.deny "a" and then the allow list, and an init already
+ * in the cgroup that opened a device (its pty) or made a node between the
+ * two writes got EPERM. */
+enum
+{
+  LIBCRUN_CGROUP_RES_DEVICES = 1,
+  LIBCRUN_CGROUP_RES_OTHERS = 2,
+  LIBCRUN_CGROUP_RES_ALL = 3,
+};
+int libcrun_cgroup_apply_resources_part (const struct libcrun_cgroup *cg, yajl_val resources,
+                                         unsigned parts, libcrun_error_t *err);
+
 /* Pids of all processes in the cgroup (for `ps` and `kill --all`). */
 int libcrun_cgroup_pids (const struct libcrun_cgroup *cg, pid_t **pids, size_t *n,
                          libcrun_error_t *err);

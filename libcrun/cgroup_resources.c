@@ -618,10 +618,11 @@ apply_unified (const struct cg_hierarchies *h, const char *path, yajl_val resour
 }
 
 int
-libcrun_cgroup_apply_resources (const struct libcrun_cgroup *cg, yajl_val resources,
-                                libcrun_error_t *err)
+libcrun_cgroup_apply_resources_part (const struct libcrun_cgroup *cg, yajl_val resources,
+                                     unsigned parts, libcrun_error_t *err)
 {
   cleanup_hierarchies struct cg_hierarchies h = { 0 };
+  bool others = (parts & LIBCRUN_CGROUP_RES_OTHERS) != 0;
 
   if (resources == NULL || YAJL_IS_NULL (resources))
     return 0;
@@ -629,15 +630,27 @@ libcrun_cgroup_apply_resources (const struct libcrun_cgroup *cg, yajl_val resour
     return libcrun_make_error (err, EINVAL, RES ": expected an object");
   TRY (cg_hierarchies_read (&h, err));
 
-  TRY (apply_memory (&h, cg->path, resources, err));
-  TRY (apply_pids (&h, cg->path, resources, err));
-  TRY (apply_cpu (&h, cg->path, resources, err));
-  TRY (apply_blkio (&h, cg->path, resources, err));
-  TRY (apply_hugetlb (&h, cg->path, resources, err));
-  TRY (apply_network (&h, cg->path, resources, err));
-  TRY (apply_rdma (&h, cg->path, resources, err));
-  TRY (apply_devices (&h, cg->path, resources, err));
+  if (others)
+    {
+      TRY (apply_memory (&h, cg->path, resources, err));
+      TRY (apply_pids (&h, cg->path, resources, err));
+      TRY (apply_cpu (&h, cg->path, resources, err));
+      TRY (apply_blkio (&h, cg->path, resources, err));
+      TRY (apply_hugetlb (&h, cg->path, resources, err));
+      TRY (apply_network (&h, cg->path, resources, err));
+      TRY (apply_rdma (&h, cg->path, resources, err));
+    }
+  if (parts & LIBCRUN_CGROUP_RES_DEVICES)
+    TRY (apply_devices (&h, cg->path, resources, err));
   /* Last, so that raw values win over the translated ones. */
-  TRY (apply_unified (&h, cg->path, resources, err));
+  if (others)
+    TRY (apply_unified (&h, cg->path, resources, err));
   return 0;
+}
+
+int
+libcrun_cgroup_apply_resources (const struct libcrun_cgroup *cg, yajl_val resources,
+                                libcrun_error_t *err)
+{
+  return libcrun_cgroup_apply_resources_part (cg, resources, LIBCRUN_CGROUP_RES_ALL, err);
 }

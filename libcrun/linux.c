@@ -1075,7 +1075,11 @@ place_init (const struct libcrun_init_options *o, pid_t pid, bool v1_joined, boo
     {
       if (libcrun_cgroup_enter_rest (o->cgroup, pid, v1_joined, unified_joined, err) < 0)
         return -1;
-      if (l && libcrun_cgroup_apply_resources (o->cgroup, l->resources, err) < 0)
+      /* The device rules are in already (spawn_prepare_clone). */
+      if (l
+          && libcrun_cgroup_apply_resources_part (o->cgroup, l->resources,
+                                                  LIBCRUN_CGROUP_RES_OTHERS, err)
+                 < 0)
         return libcrun_error_wrap (err, "`linux.resources`");
     }
   return libcrun_apply_oom_score_adj (pid, o->config->process, err);
@@ -1171,7 +1175,16 @@ static int
 spawn_prepare_clone (struct init_spawn *s, libcrun_error_t *err)
 {
   const struct libcrun_init_options *o = s->o;
+  const struct oci_linux *l = o->config->linux_cfg;
 
+  /* The device rules before anyone is in the cgroup (place_init writes
+   * the rest): the init makes device nodes and opens its pty while we
+   * place it, and rules written under it would deny it all for a moment. */
+  if (o->cgroup && l
+      && libcrun_cgroup_apply_resources_part (o->cgroup, l->resources, LIBCRUN_CGROUP_RES_DEVICES,
+                                              err)
+             < 0)
+    return libcrun_error_wrap (err, "`linux.resources`");
   if (libcrun_linux_enter_parent_namespaces (o->config, s->saved_ns, err) < 0
       || (o->cgroup
           && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->pre.cgroup_tasks, err) < 0))
@@ -1246,13 +1259,16 @@ spawn_set_up (struct init_spawn *s, libcrun_error_t *err)
    * longest step of a run.  It is placed before we answer any message of
    * its (SYNC_HOOKS comes after the mounts, before createContainer hooks,
    * pivot_root and exec), so it never forks or runs the container's
-   * program outside them.  A new cgroup namespace is the exception: its
-   * root is the cgroup the init is in when it unshares, so then it waits. */
-  if (!s->new_cgroupns && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
+   * program outside them.  It waits instead with a new cgroup namespace,
+   * whose root is the cgroup the init is in when it unshares, and with
+   * systemd, whose scope (made with the init in it) gets its device rules
+   * only now: the init must not make nodes or open its pty under them. */
+  bool init_waits = s->new_cgroupns || o->systemd_unit;
+  if (!init_waits && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
     return -1;
   if (place_init (o, pid, s->v1_joined, s->born_in_cgroup, err) < 0)
     return -1;
-  if (s->new_cgroupns && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
+  if (init_waits && send_mapped (o, s->parent_end, pid, s->new_mntns, s->new_userns, err) < 0)
     return -1;
   return read_child_messages (o, s->parent_end, s->h, err);
 }

@@ -5,6 +5,8 @@ and, on a hybrid host, the unified one), with or without a user namespace
 see libcrun_cgroup_open_join), and an exec'd process joins it too."""
 
 import os
+import re
+import shutil
 
 import pytest
 
@@ -102,3 +104,31 @@ def test_update_kernel_memory_tcp(runtime, bundle):
     with open(container_cgroup_file(pid, "memory", "memory.kmem.tcp.limit_in_bytes")) as f:
         assert f.read().strip() == "33554432"
     assert runtime.cmd("delete", "--force", cid).rc == 0
+
+
+@pytest.mark.ours_only  # crun 1.8.1 writes them after the clone, with its init still waiting
+def test_device_rules_in_place_before_the_init_exists(runtime, bundle, tmp_path):
+    """The device rules go into the new cgroup before the init is cloned.
+    On v1 they are written as devices.deny "a" and then the allow list; the
+    init, which makes its /dev nodes and opens its pty while the runtime
+    places it, got EPERM when it did so between the two writes (`ctr run
+    -t`: open `.../rootfs/dev/ptmx`: Operation not permitted).  Checked on
+    the runtime's own system calls: every write of a device rule (v1 files,
+    or the eBPF program's attach on v2) comes before the init's clone3."""
+    strace = shutil.which("strace")
+    if not strace:
+        pytest.skip("strace is not installed")
+    bundle.config["process"]["terminal"] = False
+    out = str(tmp_path / "trace")
+    r = runtime.run(bundle, wrapper=(strace, "-o", out, "-s", "200", "-e", "trace=openat,clone3,bpf"),
+                    timeout=120)
+    assert r.rc == 0, r
+    with open(out) as f:
+        lines = f.read().splitlines()
+    inits = [i for i, l in enumerate(lines) if l.startswith("clone3(") and "CLONE_NEW" in l]
+    rules = [i for i, l in enumerate(lines)
+             if re.search(r'devices\.(deny|allow)"', l) or "BPF_PROG_ATTACH" in l]
+    assert len(inits) == 1, "the init's clone3 in the trace: %s" % [lines[i] for i in inits]
+    assert rules, "no device rule written: %s" % lines[-40:]
+    late = [lines[i] for i in rules if i > inits[0]]
+    assert not late, "device rules written with the init in the cgroup: %s" % late[:4]
