@@ -416,6 +416,8 @@ create_spawn (struct create_run *c, libcrun_error_t *err)
   io.before_pivot = run_runtime_create_hooks;
   io.before_pivot_arg = &c->bp;
   io.config = c->config;
+  io.config_json = c->config_json;
+  io.config_origin = c->config_path;
   io.rootfs = c->rootfs;
   io.bundle = c->bundle;
   io.exec_fifo = c->fifo_path;

@@ -55,5 +55,6 @@
 #include "live_mounts.h"
 #include "features.h"
 #include "spec.h"
+#include "init_helper.h"
 
 #endif

@@ -1,5 +1,6 @@
 #include "linux.h"
 #include "hooks.h"
+#include "init_exec.h"
 #include "cgroup_systemd.h"
 #include "log.h"
 #include "mount.h"
@@ -38,6 +39,7 @@ enum sync_type
   SYNC_CONTINUE,
   SYNC_COMMITTED,
   SYNC_SECCOMP, /* followed by the seccomp notify listener fd */
+  SYNC_LOG,     /* a log level byte and the message: the init's log lines */
 };
 
 /* The state JSON documents may carry large annotations: they travel in
@@ -582,12 +584,9 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
    * may not be allowed to open the runtime's state directory. */
   cleanup_close int fifo = pre->exec_fifo, start_fifo = pre->start_fifo;
   int *mount_fds = NULL;
-  char c;
 
-  /* Wait for the parent to write our id mappings, then take the bind
-   * sources it opened for us. */
-  if (read (sync, &c, 1) != 1 || c != SYNC_MAPPED)
-    return libcrun_make_error (err, 0, "the runtime went away during set-up");
+  /* Our id mappings are written (libcrun_init_exec_child waited for
+   * that); take the bind sources the runtime opened for us. */
   if (new_mntns && libcrun_recv_mount_sources (sync, config, new_userns, &mount_fds, err) < 0)
     return -1;
   if (enter_namespaces (config, new_userns, err) < 0 || set_up_names_and_kernel (config, err) < 0)
@@ -718,20 +717,17 @@ exec_user_program (const char *exe, char *const *args, char *const *env)
   }
 }
 
+/* The init in the helper's image, from its v1 cgroups to the container's
+ * program. */
 static void __attribute__ ((noreturn))
-child_main (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
-            bool new_mntns, bool new_userns)
+init_main (const struct libcrun_init_options *o, const struct preopened *pre, int sync,
+           bool new_mntns, bool new_userns)
 {
   libcrun_error_t err = NULL;
   cleanup_free char *exe = NULL, *created_json = NULL;
   cleanup_strv char **env = NULL;
   int fifo = -1, start_fifo = -1;
 
-  /* Die with the runtime until we are ready: a half-built container whose
-   * creator vanished is of no use to anybody. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (o->state_lock_fd >= 0)
-    close (o->state_lock_fd);
   join_v1_cgroups (pre, sync);
   reset_signals ();
 
@@ -745,6 +741,64 @@ child_main (const struct libcrun_init_options *o, const struct preopened *pre, i
   wait_start (fifo);
   run_start_container_hooks (o, created_json, start_fifo);
   exec_user_program (exe, o->config->process->args, env);
+}
+
+/* The init's log lines go to the runtime, which logs them through its
+ * own handler (the --log file and format of the command line). */
+static void
+forward_log (enum libcrun_log_level level, const char *msg, void *arg)
+{
+  char buf[SYNC_MAX];
+  int n = snprintf (buf, sizeof (buf), "%c%c%s", SYNC_LOG, (char)('0' + level), msg);
+  if (n > (int)sizeof (buf) - 1)
+    n = sizeof (buf) - 1;
+  (void)!send (*(int *)arg, buf, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void
+options_from_wire (const struct libcrun_init_wire *w, const struct oci_config *config,
+                   struct libcrun_init_options *o, struct preopened *pre)
+{
+  memset (o, 0, sizeof (*o));
+  o->config = config;
+  o->rootfs = w->rootfs;
+  o->bundle = w->bundle;
+  o->console_socket = w->console_socket;
+  o->state_lock_fd = -1;
+  o->no_pivot = w->no_pivot;
+  o->no_new_keyring = w->no_new_keyring;
+  o->preserve_fds = w->preserve_fds;
+  o->listen_fds = w->listen_fds;
+  o->preserve_holes = &w->holes;
+  o->seccomp = w->has_seccomp ? &w->seccomp : NULL;
+  o->hooks = &w->hooks;
+  pre->exec_fifo = w->exec_fifo;
+  pre->start_fifo = w->start_fifo;
+  pre->console = w->console;
+  pre->cgroup_tasks = w->cgroup_tasks;
+}
+
+void
+libcrun_linux_init_helper (int options_fd, int sync)
+{
+  static struct libcrun_init_wire w;
+  static struct libcrun_init_options o;
+  static struct preopened pre;
+  struct oci_config *config = NULL;
+  libcrun_error_t err = NULL;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (libcrun_init_wire_read (options_fd, &w, &err) < 0)
+    libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
+  close (options_fd);
+  if (w.log_level >= 0)
+    libcrun_set_log_handler (forward_log, &w.sync, (enum libcrun_log_level)w.log_level);
+  if (libcrun_config_load_string (w.config_json, w.config_origin, &config, &err) < 0)
+    libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
+  options_from_wire (&w, config, &o, &pre);
+  /* The array is the init's to close (join_v1_cgroups). */
+  w.cgroup_tasks = NULL;
+  init_main (&o, &pre, w.sync, w.new_mntns, w.new_userns);
 }
 
 /* ---- parent side ----------------------------------------------------- */
@@ -1043,6 +1097,10 @@ read_child_messages (const struct libcrun_init_options *o, int sync, struct libc
               return -1;
             break;
           }
+        case SYNC_LOG:
+          if (r >= 2)
+            libcrun_log ((enum libcrun_log_level) (buf[1] - '0'), "%s", buf + 2);
+          break;
         case SYNC_ERROR:
           return libcrun_make_error (err, 0, "%s", buf + 1);
         default:
@@ -1100,6 +1158,7 @@ struct init_spawn
   int parent_end, child_end;
   int saved_ns[2]; /* our children's pid and time namespaces, restored after the clone */
   bool born_in_cgroup, v1_joined;
+  struct libcrun_init_exec x; /* the helper the init executes */
 };
 
 /* The namespaces clone3 creates, and which of them are new. */
@@ -1165,6 +1224,41 @@ spawn_preopen (struct init_spawn *s, libcrun_error_t *err)
   return 0;
 }
 
+/* What the init's helper gets (init_exec.h), from the options and what
+ * we opened for it. */
+static int
+spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
+{
+  const struct libcrun_init_options *o = s->o;
+  struct libcrun_init_wire w = {
+    .config_json = (char *)o->config_json,
+    .config_origin = (char *)o->config_origin,
+    .rootfs = (char *)o->rootfs,
+    .bundle = (char *)o->bundle,
+    .console_socket = (char *)o->console_socket,
+    .sync = s->child_end,
+    .log_level = libcrun_log_level_wanted (),
+    .preserve_fds = o->preserve_fds,
+    .listen_fds = o->listen_fds,
+    .no_pivot = o->no_pivot,
+    .no_new_keyring = o->no_new_keyring,
+    .new_mntns = s->new_mntns,
+    .new_userns = s->new_userns,
+    .hooks = *o->hooks,
+    .has_seccomp = o->seccomp != NULL,
+    .exec_fifo = s->pre.exec_fifo,
+    .start_fifo = s->pre.start_fifo,
+    .console = s->pre.console,
+    .cgroup_tasks = s->pre.cgroup_tasks,
+  };
+
+  if (o->preserve_holes)
+    w.holes = *o->preserve_holes;
+  if (o->seccomp)
+    w.seccomp = *o->seccomp;
+  return libcrun_init_exec_prepare (&s->x, &w, o->state_lock_fd, err);
+}
+
 /* The pid and time namespaces the config names by path, for the init
  * only, and its unified cgroup's directory and v1 `tasks` files.  Where
  * there is a cgroup2 hierarchy the init is born in its cgroup there
@@ -1185,11 +1279,15 @@ spawn_prepare_clone (struct init_spawn *s, libcrun_error_t *err)
                                               err)
              < 0)
     return libcrun_error_wrap (err, "`linux.resources`");
-  if (libcrun_linux_enter_parent_namespaces (o->config, s->saved_ns, err) < 0
-      || (o->cgroup
-          && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->pre.cgroup_tasks, err) < 0))
+  if (o->cgroup
+      && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->pre.cgroup_tasks, err) < 0)
+    return -1;
+  if (spawn_prepare_exec (s, err) < 0
+      || libcrun_linux_enter_parent_namespaces (o->config, s->saved_ns, err) < 0)
     {
       libcrun_linux_restore_parent_namespaces (s->saved_ns);
+      close_fd_array (s->pre.cgroup_tasks);
+      s->pre.cgroup_tasks = NULL;
       return -1;
     }
   return 0;
@@ -1230,7 +1328,7 @@ spawn_clone (struct init_spawn *s, libcrun_error_t *err)
   if (ret == 0)
     {
       close (s->parent_end);
-      child_main (s->o, &s->pre, s->child_end, s->new_mntns, s->new_userns);
+      libcrun_init_exec_child (&s->x, SYNC_MAPPED, SYNC_ERROR);
     }
 
   s->h->pid = (pid_t)ret;
@@ -1297,6 +1395,7 @@ spawn_release (struct init_spawn *s)
   cleanup_closep (&s->exec_fifo);
   cleanup_closep (&s->child_end);
   cleanup_closep (&s->parent_end);
+  libcrun_init_exec_release (&s->x);
 }
 
 int
@@ -1314,6 +1413,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     .parent_end = -1,
     .child_end = -1,
     .saved_ns = { -1, -1 },
+    .x = { .image = -1, .options = -1 },
   };
   bool ok;
 

@@ -27,8 +27,10 @@
 struct libcrun_init_options
 {
   const struct oci_config *config;
-  const char *rootfs; /* absolute */
-  const char *bundle; /* absolute */
+  const char *config_json;   /* the text config was parsed from: the init parses it again */
+  const char *config_origin; /* its file */
+  const char *rootfs;        /* absolute */
+  const char *bundle;        /* absolute */
   const char *id;
   const char *exec_fifo;  /* absolute path: the init blocks reading it */
   const char *start_fifo; /* absolute path: the init reports startContainer there */
@@ -74,6 +76,11 @@ struct libcrun_init_handle
  * and the end of its socket (the creator gone) makes it exit. */
 int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_init_handle *h,
                               libcrun_error_t *err);
+
+/* The init helper's work (libcrun_helper_main): the options written by
+ * the runtime into options_fd, then the set-up up to the container's
+ * program.  Does not return. */
+void libcrun_linux_init_helper (int options_fd, int sync) __attribute__ ((noreturn));
 
 /* The last steps of a container process before execve, shared by the init
  * and `exec`, in the calling process: oom_score_adj, rlimits, cwd, lookup of

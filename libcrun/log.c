@@ -32,3 +32,9 @@ libcrun_log (enum libcrun_log_level level, const char *fmt, ...)
     log_handler (level, msg, log_handler_arg);
   free (msg);
 }
+
+int
+libcrun_log_level_wanted (void)
+{
+  return log_handler ? (int)log_max : -1;
+}

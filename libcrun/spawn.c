@@ -367,16 +367,7 @@ static void __attribute__ ((noreturn)) run_waiter (const struct child_setup *c, 
 static int
 stdin_memfd (const char *data, size_t len)
 {
-  int fd = (int)syscall (SYS_memfd_create, "crun-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0)
-    return -1;
-  if (write_all (fd, data, len) < 0 || lseek (fd, 0, SEEK_SET) != 0
-      || fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    {
-      close (fd);
-      return -1;
-    }
-  return fd;
+  return sealed_memfd ("crun-stdin", data, len);
 }
 
 /* What one libcrun_spawn holds while it runs: the descriptors it opens for

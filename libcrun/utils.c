@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -581,4 +583,78 @@ libcrun_list_has (const char *list, const char *item, const char *seps)
         p++;
     }
   return false;
+}
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+/* Before Linux 6.3 MFD_EXEC is unknown (and every memfd executable); from
+ * 6.3 a memfd without it or MFD_NOEXEC_SEAL draws a kernel warning. */
+static int
+memfd_new (const char *name, bool exec)
+{
+  unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+  int fd = (int)syscall (SYS_memfd_create, name, flags | (exec ? MFD_EXEC : 0));
+  if (fd < 0 && exec && errno == EINVAL)
+    fd = (int)syscall (SYS_memfd_create, name, flags);
+  return fd;
+}
+
+static int
+memfd_seal (int fd)
+{
+  int e;
+  if (lseek (fd, 0, SEEK_SET) == 0
+      && fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0)
+    return fd;
+  e = errno;
+  close (fd);
+  errno = e;
+  return -1;
+}
+
+int
+sealed_memfd (const char *name, const void *data, size_t len)
+{
+  int fd = memfd_new (name, false);
+  int r;
+  if (fd < 0)
+    return -1;
+  r = write_all (fd, data, len);
+  if (r < 0)
+    {
+      close (fd);
+      errno = -r;
+      return -1;
+    }
+  return memfd_seal (fd);
+}
+
+int
+sealed_memfd_copy (const char *name, int src_fd)
+{
+  struct stat st;
+  off_t off = 0;
+  int fd;
+
+  if (fstat (src_fd, &st) < 0)
+    return -1;
+  fd = memfd_new (name, true);
+  if (fd < 0)
+    return -1;
+  while (off < st.st_size)
+    {
+      ssize_t n = sendfile (fd, src_fd, &off, (size_t)(st.st_size - off));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int e = n < 0 ? errno : EIO;
+          close (fd);
+          errno = e;
+          return -1;
+        }
+    }
+  return memfd_seal (fd);
 }

@@ -74,6 +74,16 @@ int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t 
 int send_all (int fd, const void *data, size_t len);
 int read_exact (int fd, void *data, size_t len);
 
+/* A memfd named `name` (close-on-exec) holding data, or a copy of the
+ * whole file src_fd (then executable), sealed against any change and at
+ * offset 0: what a child reads from it is what we wrote.  -1 with errno. */
+int sealed_memfd (const char *name, const void *data, size_t len);
+int sealed_memfd_copy (const char *name, int src_fd);
+
+/* The most verbose level the installed log handler wants, -1 without one
+ * (log.c). */
+int libcrun_log_level_wanted (void);
+
 /* Close and free a -1 terminated fd array (NULL is fine). */
 void close_fd_array (int *fds);
 

@@ -518,8 +518,13 @@ main (int argc, char **argv)
 {
   const struct command *c;
 
+  /* A container's init, just cloned by the library, executing us as its
+   * helper (libcrun/init_helper.h): it never gets past this. */
+  if (argc > 0 && strcmp (argv[0], LIBCRUN_HELPER_NAME) == 0)
+    return libcrun_helper_main (argc, argv) < 0 ? 1 : 0;
   saved_argv = argv;
   protect_runtime_binary ();
+  libcrun_set_helper ("/proc/self/exe");
   argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
   default_rootless_state_root ();
 
