@@ -188,13 +188,25 @@ load_object_file (const char *path, struct parser *p, char **buf, yajl_val *tree
 int
 libcrun_process_load_file (const char *path, struct oci_process **out, libcrun_error_t *err)
 {
-  __attribute__ ((cleanup (cleanup_parserp))) struct parser p = { 0 };
   cleanup_free char *buf = NULL;
+  int ret = cfg_read_json_file (path, &buf, err);
+
+  if (ret < 0)
+    return ret;
+  return libcrun_process_load_string (buf, path, out, err);
+}
+
+int
+libcrun_process_load_string (const char *json, const char *origin, struct oci_process **out,
+                             libcrun_error_t *err)
+{
+  __attribute__ ((cleanup (cleanup_parserp))) struct parser p = { 0 };
   __attribute__ ((cleanup (cleanup_treep))) yajl_val tree = NULL;
   __attribute__ ((cleanup (cleanup_processp))) struct oci_process *proc = NULL;
   int ret;
 
-  ret = load_object_file (path, &p, &buf, &tree, err);
+  cfg_parser_init (&p, origin, err);
+  ret = cfg_parse_tree (json, origin, &tree, err);
   if (ret < 0)
     return ret;
   proc = xmalloc0 (sizeof (*proc));

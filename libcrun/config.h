@@ -262,6 +262,13 @@ LIBCRUN_PUBLIC int libcrun_config_load_string (const char *json, const char *ori
                                                struct oci_config **out, libcrun_error_t *err);
 
 /* Parse a lone OCI "process" object (crun exec --process FILE). */
+/* A JSON file's text (at most 64 MiB; a NUL byte in it is an error
+ * naming the file and its offset), as the loaders below read it. */
+LIBCRUN_PUBLIC int libcrun_json_file_read (const char *path, char **text, libcrun_error_t *err);
+/* The same from its text; origin names it in errors (the helper of
+ * libcrun_container_exec parses the text the runtime read). */
+LIBCRUN_PUBLIC int libcrun_process_load_string (const char *json, const char *origin,
+                                                struct oci_process **out, libcrun_error_t *err);
 LIBCRUN_PUBLIC int libcrun_process_load_file (const char *path, struct oci_process **out,
                                               libcrun_error_t *err);
 /* A JSON object with the `mounts` section of a config (crun mounts

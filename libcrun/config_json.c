@@ -159,3 +159,9 @@ cfg_read_json_file (const char *path, char **out, libcrun_error_t *err)
   *out = steal_pointer (&buf);
   return 0;
 }
+
+int
+libcrun_json_file_read (const char *path, char **text, libcrun_error_t *err)
+{
+  return cfg_read_json_file (path, text, err);
+}

@@ -1,4 +1,6 @@
 #include "exec.h"
+#include "exec_wire.h"
+#include "helper_exec.h"
 #include "cgroup.h"
 #include "linux.h"
 #include "process_attrs.h"
@@ -57,6 +59,12 @@ struct exec_ctx
    * libcrun_cgroup_open_join). */
   int cgroup_fd;
   int *cgroup_tasks;
+  /* The helper joins these (the user, pid and time namespaces, which
+   * the process must be born in or have joined before its execve); the
+   * process joins the rest itself, after it. */
+  int helper_ns_flags;
+  char oom_score_adj[16]; /* "" when unset */
+  struct libcrun_helper_exec x;
 };
 
 /* Which namespaces of the init differ from ours: setns() refuses to "join"
@@ -199,13 +207,38 @@ static void __attribute__ ((noreturn)) exec_process_main (struct exec_ctx *c)
   exec_process_execve (c, exe);
 }
 
-/* The helper: join the namespaces, then create the process as a sibling
- * (our parent's child) with CLONE_PARENT. */
+/* Before setns: see libcrun_apply_oom_score_adj; the process cloned by
+ * the helper inherits the value.  The text is the runtime's. */
+static void
+helper_oom_score_adj (const struct exec_ctx *c)
+{
+  int fd, e;
+
+  if (c->oom_score_adj[0] == '\0')
+    return;
+  fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && write (fd, c->oom_score_adj, strlen (c->oom_score_adj)) >= 0)
+    {
+      close (fd);
+      return;
+    }
+  e = errno;
+  libcrun_child_fail (c->sock, EXEC_ERROR,
+                      e == EACCES ? "`process.oomScoreAdj`: write to `/proc/self/oom_score_adj`: "
+                                    "lowering it needs CAP_SYS_RESOURCE"
+                                  : "`process.oomScoreAdj`: write to `/proc/self/oom_score_adj`",
+                      e);
+}
+
+/* The helper (a child of libcrun_spawn, exit signal 0): join the user,
+ * pid and time namespaces, then create the process as a sibling (our
+ * parent's child) with CLONE_PARENT, which at once executes the runtime's
+ * helper (helper_exec.h) and goes on in libcrun_exec_helper.  System
+ * calls only: the runtime's other threads may hold libc's locks. */
 static int
 exec_helper_main (void *arg)
 {
   struct exec_ctx *c = arg;
-  libcrun_error_t err = NULL;
   struct libcrun_clone_args args;
   int pidfd = -1;
   long pid;
@@ -214,23 +247,9 @@ exec_helper_main (void *arg)
 
   close (c->runtime_fds[0]);
   close (c->runtime_fds[1]);
-
-  /* Before setns: see libcrun_apply_oom_score_adj; the process cloned
-   * below inherits the value. */
-  if (libcrun_apply_oom_score_adj (0, c->proc, &err) < 0)
-    libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-  if (c->ns_flags && setns (c->init_pidfd, c->ns_flags) < 0)
-    {
-      libcrun_make_error (&err, errno, "join the namespaces of the container");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-    }
-  /* The container's root, also under --no-pivot where the mount namespace's
-   * root is not the container's. */
-  if (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
-    {
-      libcrun_make_error (&err, errno, "enter the root of the container");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-    }
+  helper_oom_score_adj (c);
+  if (c->helper_ns_flags && setns (c->init_pidfd, c->helper_ns_flags) < 0)
+    libcrun_child_fail (c->sock, EXEC_ERROR, "join the namespaces of the container", errno);
 
   memset (&args, 0, sizeof (args));
   args.flags = CLONE_PARENT | CLONE_PIDFD;
@@ -240,20 +259,82 @@ exec_helper_main (void *arg)
   if (pid < 0 && (errno == ENOSYS || errno == EPERM))
     pid = syscall (SYS_clone, CLONE_PARENT | CLONE_PIDFD, NULL, &pidfd, NULL, 0);
   if (pid < 0)
-    {
-      libcrun_make_error (&err, errno, "create the process in the container");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-    }
+    libcrun_child_fail (c->sock, EXEC_ERROR, "create the process in the container", errno);
   if (pid == 0)
-    exec_process_main (c);
+    libcrun_helper_exec_child (&c->x, 0, EXEC_ERROR);
 
   hdr[0] = EXEC_PIDFD;
   memcpy (hdr + 1, &(int){ (int)pid }, sizeof (int));
   hdr[1 + sizeof (int)] = born;
   if (send (c->sock, hdr, sizeof (hdr), MSG_NOSIGNAL) < 0
-      || libcrun_send_fd (c->sock, pidfd, &err) < 0)
+      || libcrun_send_fd_raw (c->sock, pidfd) < 0)
     _exit (1);
   return 0;
+}
+
+/* ---- the process, in the helper's image ------------------------------ */
+
+static int build_process (const struct libcrun_exec_options *o, const char *process_json,
+                          struct oci_config *config, libcrun_error_t *err);
+
+/* The rest of the container's namespaces, and its root (also under
+ * --no-pivot, where the mount namespace's root is not the container's). */
+static int
+exec_process_enter (const struct libcrun_exec_wire *w, libcrun_error_t *err)
+{
+  if (w->ns_flags && setns (w->init_pidfd, w->ns_flags) < 0)
+    return libcrun_make_error (err, errno, "join the namespaces of the container");
+  if (fchdir (w->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+    return libcrun_make_error (err, errno, "enter the root of the container");
+  close (w->init_pidfd);
+  close (w->root_fd);
+  return 0;
+}
+
+static void
+options_from_wire (const struct libcrun_exec_wire *w, struct libcrun_exec_options *o)
+{
+  memset (o, 0, sizeof (*o));
+  o->process_file = w->process_origin;
+  o->args = w->args;
+  o->tty = w->tty;
+  o->cwd = w->cwd;
+  o->user = w->user;
+  o->env = w->env;
+  o->caps = w->caps;
+  o->no_new_privs = w->no_new_privs;
+  o->preserve_fds = w->preserve_fds;
+  o->apparmor = w->apparmor;
+  o->process_label = w->process_label;
+}
+
+void
+libcrun_exec_helper (int options_fd, int sock)
+{
+  static struct libcrun_exec_wire w;
+  static struct libcrun_exec_options o;
+  static struct exec_ctx c;
+  struct oci_config *config = NULL;
+  libcrun_error_t err = NULL;
+
+  if (libcrun_exec_wire_read (options_fd, &w, &err) < 0)
+    libcrun_report_error_and_exit (sock, EXEC_ERROR, &err);
+  close (options_fd);
+  options_from_wire (&w, &o);
+  /* The runtime built the same process from the same input and accepted
+   * it; this copy says nothing it has not said. */
+  if (libcrun_config_load_string (w.config_json, w.config_origin, &config, &err) < 0
+      || build_process (&o, w.process_json, config, &err) < 0 || exec_process_enter (&w, &err) < 0)
+    libcrun_report_error_and_exit (sock, EXEC_ERROR, &err);
+  c.o = &o;
+  c.proc = config->process;
+  c.linux_cfg = config->linux_cfg;
+  c.seccomp = w.has_seccomp ? &w.seccomp : NULL;
+  c.sock = w.sock;
+  c.console = w.console;
+  c.holes = &w.holes;
+  c.cgroup_tasks = w.cgroup_tasks;
+  exec_process_main (&c);
 }
 
 /* The cgroup an exec'd process goes to (the container's, or --cgroup's
@@ -280,12 +361,13 @@ open_exec_cgroup (const struct libcrun_exec_options *o, const struct libcrun_sta
 /* The process to start from: the --process file, or the container's own
  * process with the command line's args. */
 static int
-take_process (const struct libcrun_exec_options *o, struct oci_config *config, libcrun_error_t *err)
+take_process (const struct libcrun_exec_options *o, const char *process_json,
+              struct oci_config *config, libcrun_error_t *err)
 {
   if (o->process_file)
     {
       struct oci_process *np = NULL;
-      if (libcrun_process_load_file (o->process_file, &np, err) < 0)
+      if (libcrun_process_load_string (process_json, o->process_file, &np, err) < 0)
         return -1;
       libcrun_process_free (config->process);
       config->process = np;
@@ -403,14 +485,16 @@ check_exec_process (const struct libcrun_exec_options *o, const struct oci_proce
 
 /* Build the process to run from the container's config and the options. */
 static int
-build_process (const struct libcrun_exec_options *o, struct oci_config *config,
-               libcrun_error_t *err)
+build_process (const struct libcrun_exec_options *o, const char *process_json,
+               struct oci_config *config, libcrun_error_t *err)
 {
   struct oci_process *p;
 
-  if (take_process (o, config, err) < 0)
+  if (take_process (o, process_json, config, err) < 0)
     return -1;
   p = config->process;
+  /* the container's annotation holds for its exec'd processes too */
+  p->keep_original_groups = oci_config_annotation (config, "run.oci.keep_original_groups") != NULL;
   if (o->tty >= 0)
     p->terminal = o->tty;
   if (o->cwd && set_exec_cwd (p, o->cwd, err) < 0)
@@ -435,7 +519,8 @@ struct exec_run
   struct fd_holes holes;
   int dirfd; /* the state directory, locked */
   struct libcrun_state st;
-  struct oci_config *config; /* its process is the one to run */
+  char *config_json, *config_origin, *process_json; /* the texts it is built from */
+  struct oci_config *config;                        /* its process is the one to run */
   struct libcrun_seccomp_program prog;
   int init_pidfd, root_fd, console;
   int sv[2]; /* the runtime's end, the helper's and the process' end */
@@ -459,12 +544,11 @@ exec_load (struct exec_run *r, libcrun_error_t *err)
   libcrun_state_status (r->dirfd, &r->st, &alive);
   if (!alive)
     return libcrun_make_error (err, 0, "container `%s` is not running", o->id);
-  if (libcrun_state_load_config (r->dirfd, o->id, &r->config, err) < 0
-      || build_process (o, r->config, err) < 0)
+  if (libcrun_state_read_config (r->dirfd, o->id, &r->config_json, &r->config_origin, err) < 0
+      || libcrun_config_load_string (r->config_json, r->config_origin, &r->config, err) < 0
+      || (o->process_file && libcrun_json_file_read (o->process_file, &r->process_json, err) < 0)
+      || build_process (o, r->process_json, r->config, err) < 0)
     return -1;
-  /* the container's annotation holds for its exec'd processes too */
-  r->config->process->keep_original_groups
-      = oci_config_annotation (r->config, "run.oci.keep_original_groups") != NULL;
   if (r->config->linux_cfg && r->config->linux_cfg->seccomp
       && libcrun_seccomp_compile (r->config->linux_cfg->seccomp, &r->prog, err) < 0)
     return -1;
@@ -499,6 +583,61 @@ exec_open (struct exec_run *r, libcrun_error_t *err)
   return open_exec_cgroup (o, &r->st, &r->cg, &r->cgroup_fd, &r->cgroup_tasks, err);
 }
 
+/* What the process gets when it executes the runtime's helper: the
+ * texts and options it is built from, and the fds it keeps. */
+static int
+exec_prepare_helper (struct exec_run *r, libcrun_error_t *err)
+{
+  const struct libcrun_exec_options *o = r->o;
+  struct exec_ctx *c = &r->c;
+  struct libcrun_exec_wire w = {
+    .config_json = r->config_json,
+    .config_origin = r->config_origin,
+    .process_json = r->process_json,
+    .process_origin = (char *)o->process_file,
+    .args = o->args,
+    .env = o->env,
+    .caps = o->caps,
+    .tty = o->tty,
+    .cwd = (char *)o->cwd,
+    .user = (char *)o->user,
+    .apparmor = (char *)o->apparmor,
+    .process_label = (char *)o->process_label,
+    .no_new_privs = o->no_new_privs,
+    .preserve_fds = o->preserve_fds,
+    .holes = r->holes,
+    .sock = c->sock,
+    .console = c->console,
+    .init_pidfd = c->init_pidfd,
+    .root_fd = c->root_fd,
+    .ns_flags = c->ns_flags & ~c->helper_ns_flags,
+    .cgroup_tasks = c->cgroup_tasks,
+    .has_seccomp = c->seccomp != NULL,
+  };
+  cleanup_free int *keep = NULL;
+  size_t n = 0;
+  int fd, i;
+
+  if (c->seccomp)
+    w.seccomp = *c->seccomp;
+  if (libcrun_exec_wire_write (&w, &fd, err) < 0)
+    return -1;
+  for (i = 0; c->cgroup_tasks && c->cgroup_tasks[i] >= 0; i++)
+    ;
+  keep = xmalloc ((3 + (size_t)i + (size_t)o->preserve_fds) * sizeof (int));
+  keep[n++] = c->init_pidfd;
+  keep[n++] = c->root_fd;
+  if (c->console >= 0)
+    keep[n++] = c->console;
+  for (i = 0; c->cgroup_tasks && c->cgroup_tasks[i] >= 0; i++)
+    keep[n++] = c->cgroup_tasks[i];
+  /* the whole preserved range, holes too (see linux.c) */
+  for (i = 0; i < o->preserve_fds; i++)
+    keep[n++] = 3 + i;
+  c->x.become_root = (c->helper_ns_flags & CLONE_NEWUSER) != 0;
+  return libcrun_helper_exec_prepare (&c->x, "exec", fd, c->sock, keep, n, err);
+}
+
 /* The helper (exec_helper_main), which creates the process. */
 static int
 exec_spawn (struct exec_run *r, libcrun_error_t *err)
@@ -507,6 +646,7 @@ exec_spawn (struct exec_run *r, libcrun_error_t *err)
   struct libcrun_spawn_options so;
 
   memset (c, 0, sizeof (*c));
+  c->x = (struct libcrun_helper_exec)LIBCRUN_HELPER_EXEC_INIT;
   c->cgroup_fd = r->cgroup_fd;
   c->cgroup_tasks = r->cgroup_tasks;
   c->holes = &r->holes;
@@ -517,10 +657,15 @@ exec_spawn (struct exec_run *r, libcrun_error_t *err)
   c->init_pidfd = r->init_pidfd;
   c->root_fd = r->root_fd;
   c->ns_flags = differing_namespaces (r->st.pid);
+  c->helper_ns_flags = c->ns_flags & (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWTIME);
   c->sock = r->sv[1];
   c->console = r->console;
   c->runtime_fds[0] = r->dirfd;
   c->runtime_fds[1] = r->sv[0];
+  if (c->proc->has_oom_score_adj)
+    snprintf (c->oom_score_adj, sizeof (c->oom_score_adj), "%d", c->proc->oom_score_adj);
+  if (exec_prepare_helper (r, err) < 0)
+    return -1;
 
   memset (&so, 0, sizeof (so));
   so.callback = exec_helper_main;
@@ -631,6 +776,10 @@ exec_release (struct exec_run *r, bool ok)
   cleanup_closep (&r->sv[1]);
   libcrun_seccomp_program_free (&r->prog);
   libcrun_config_free (r->config);
+  free (r->config_json);
+  free (r->config_origin);
+  free (r->process_json);
+  libcrun_helper_exec_release (&r->c.x);
   libcrun_cgroup_free (r->cg);
   close_fd_array (r->cgroup_tasks);
   fd_holes_release (&r->holes);

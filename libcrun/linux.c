@@ -1,6 +1,7 @@
 #include "linux.h"
 #include "hooks.h"
-#include "init_exec.h"
+#include "helper_exec.h"
+#include "init_wire.h"
 #include "cgroup_systemd.h"
 #include "log.h"
 #include "mount.h"
@@ -585,7 +586,7 @@ child_setup (const struct libcrun_init_options *o, const struct preopened *pre, 
   cleanup_close int fifo = pre->exec_fifo, start_fifo = pre->start_fifo;
   int *mount_fds = NULL;
 
-  /* Our id mappings are written (libcrun_init_exec_child waited for
+  /* Our id mappings are written (libcrun_helper_exec_child waited for
    * that); take the bind sources the runtime opened for us. */
   if (new_mntns && libcrun_recv_mount_sources (sync, config, new_userns, &mount_fds, err) < 0)
     return -1;
@@ -791,10 +792,12 @@ libcrun_linux_init_helper (int options_fd, int sync)
   if (libcrun_init_wire_read (options_fd, &w, &err) < 0)
     libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
   close (options_fd);
-  if (w.log_level >= 0)
-    libcrun_set_log_handler (forward_log, &w.sync, (enum libcrun_log_level)w.log_level);
+  /* The runtime parsed the same text: it has logged what the parser had
+   * to say, and has accepted it. */
   if (libcrun_config_load_string (w.config_json, w.config_origin, &config, &err) < 0)
     libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
+  if (w.log_level >= 0)
+    libcrun_set_log_handler (forward_log, &w.sync, (enum libcrun_log_level)w.log_level);
   options_from_wire (&w, config, &o, &pre);
   /* The array is the init's to close (join_v1_cgroups). */
   w.cgroup_tasks = NULL;
@@ -1158,7 +1161,7 @@ struct init_spawn
   int parent_end, child_end;
   int saved_ns[2]; /* our children's pid and time namespaces, restored after the clone */
   bool born_in_cgroup, v1_joined;
-  struct libcrun_init_exec x; /* the helper the init executes */
+  struct libcrun_helper_exec x; /* the helper the init executes */
 };
 
 /* The namespaces clone3 creates, and which of them are new. */
@@ -1224,7 +1227,15 @@ spawn_preopen (struct init_spawn *s, libcrun_error_t *err)
   return 0;
 }
 
-/* What the init's helper gets (init_exec.h), from the options and what
+/* fd onto keep, when there is one. */
+static void
+keep_fd (int *keep, size_t *n, int fd)
+{
+  if (fd >= 0)
+    keep[(*n)++] = fd;
+}
+
+/* What the init's helper gets (helper_exec.h), from the options and what
  * we opened for it. */
 static int
 spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
@@ -1252,11 +1263,33 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
     .cgroup_tasks = s->pre.cgroup_tasks,
   };
 
+  cleanup_free int *keep = NULL;
+  size_t n = 0;
+  int fd = -1, i;
+
   if (o->preserve_holes)
     w.holes = *o->preserve_holes;
   if (o->seccomp)
     w.seccomp = *o->seccomp;
-  return libcrun_init_exec_prepare (&s->x, &w, o->state_lock_fd, err);
+  if (libcrun_init_wire_write (&w, &fd, err) < 0)
+    return -1;
+  for (i = 0; w.cgroup_tasks && w.cgroup_tasks[i] >= 0; i++)
+    ;
+  keep = xmalloc ((5 + (size_t)i + (size_t)o->preserve_fds) * sizeof (int));
+  keep_fd (keep, &n, w.exec_fifo);
+  keep_fd (keep, &n, w.start_fifo);
+  keep_fd (keep, &n, w.console);
+  keep_fd (keep, &n, w.hooks.stdout_fd);
+  keep_fd (keep, &n, w.hooks.stderr_fd);
+  for (i = 0; w.cgroup_tasks && w.cgroup_tasks[i] >= 0; i++)
+    keep[n++] = w.cgroup_tasks[i];
+  /* The whole preserved range, holes too: their numbers stay taken until
+   * the init closes them, so that nothing it opens lands there. */
+  for (i = 0; i < o->preserve_fds; i++)
+    keep[n++] = 3 + i;
+  s->x.close_first = o->state_lock_fd;
+  s->x.become_root = s->new_userns;
+  return libcrun_helper_exec_prepare (&s->x, "init", fd, s->child_end, keep, n, err);
 }
 
 /* The pid and time namespaces the config names by path, for the init
@@ -1328,7 +1361,7 @@ spawn_clone (struct init_spawn *s, libcrun_error_t *err)
   if (ret == 0)
     {
       close (s->parent_end);
-      libcrun_init_exec_child (&s->x, SYNC_MAPPED, SYNC_ERROR);
+      libcrun_helper_exec_child (&s->x, SYNC_MAPPED, SYNC_ERROR);
     }
 
   s->h->pid = (pid_t)ret;
@@ -1395,7 +1428,7 @@ spawn_release (struct init_spawn *s)
   cleanup_closep (&s->exec_fifo);
   cleanup_closep (&s->child_end);
   cleanup_closep (&s->parent_end);
-  libcrun_init_exec_release (&s->x);
+  libcrun_helper_exec_release (&s->x);
 }
 
 int
@@ -1413,7 +1446,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
     .parent_end = -1,
     .child_end = -1,
     .saved_ns = { -1, -1 },
-    .x = { .image = -1, .options = -1 },
+    .x = LIBCRUN_HELPER_EXEC_INIT,
   };
   bool ok;
 

@@ -81,6 +81,8 @@ int libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcr
  * the runtime into options_fd, then the set-up up to the container's
  * program.  Does not return. */
 void libcrun_linux_init_helper (int options_fd, int sync) __attribute__ ((noreturn));
+/* The same for the process of libcrun_container_exec (exec.c). */
+void libcrun_exec_helper (int options_fd, int sock) __attribute__ ((noreturn));
 
 /* The last steps of a container process before execve, shared by the init
  * and `exec`, in the calling process: oom_score_adj, rlimits, cwd, lookup of

@@ -306,14 +306,24 @@ libcrun_state_free (struct libcrun_state *st)
 }
 
 int
-libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
+libcrun_state_read_config (int dirfd, const char *id, char **json, char **origin,
+                           libcrun_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
-  cleanup_free char *json = NULL;
-  cleanup_free char *origin = xasprintf ("config.json of container `%s`", id);
+
+  *json = NULL;
+  *origin = xasprintf ("config.json of container `%s`", id);
   if (fd < 0)
-    return libcrun_make_error (err, errno, "open the %s", origin);
-  if (read_all_fd (fd, origin, &json, NULL, err) < 0)
+    return libcrun_make_error (err, errno, "open the %s", *origin);
+  return read_all_fd (fd, *origin, json, NULL, err);
+}
+
+int
+libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out, libcrun_error_t *err)
+{
+  cleanup_free char *json = NULL;
+  cleanup_free char *origin = NULL;
+  if (libcrun_state_read_config (dirfd, id, &json, &origin, err) < 0)
     return -1;
   return libcrun_config_load_string (json, origin, out, err);
 }

@@ -79,6 +79,9 @@ LIBCRUN_PUBLIC void libcrun_state_free (struct libcrun_state *st);
 
 /* The config.json the container was created from (its copy in the state
  * directory). */
+/* The text of the state's config.json and the name errors give it. */
+LIBCRUN_PUBLIC int libcrun_state_read_config (int dirfd, const char *id, char **json, char **origin,
+                                              libcrun_error_t *err);
 LIBCRUN_PUBLIC int libcrun_state_load_config (int dirfd, const char *id, struct oci_config **out,
                                               libcrun_error_t *err);
 

@@ -70,8 +70,9 @@ libcrun_terminal_make_raw (int fd, struct termios *saved, libcrun_error_t *err)
   return 0;
 }
 
-int
-libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len, libcrun_error_t *err)
+/* 0 or -errno, with no error object: async-signal-safe. */
+static int
+send_fd_with_data (int sock, int fd, const void *data, size_t len)
 {
   struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
   union
@@ -95,7 +96,7 @@ libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len, libcr
   memcpy (CMSG_DATA (c), &fd, sizeof (int));
   while ((n = sendmsg (sock, &msg, MSG_NOSIGNAL)) < 0)
     if (errno != EINTR)
-      return libcrun_make_error (err, errno, "send fd");
+      return -errno;
   /* A stream socket may take part of it: the rest goes without the fd. */
   while ((size_t)n < len)
     {
@@ -103,10 +104,26 @@ libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len, libcr
       if (m < 0 && errno == EINTR)
         continue;
       if (m <= 0)
-        return libcrun_make_error (err, m < 0 ? errno : EPIPE, "send");
+        return m < 0 ? -errno : -EPIPE;
       n += m;
     }
   return 0;
+}
+
+int
+libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len, libcrun_error_t *err)
+{
+  int r = send_fd_with_data (sock, fd, data, len);
+  if (r < 0)
+    return libcrun_make_error (err, -r, "send fd");
+  return 0;
+}
+
+int
+libcrun_send_fd_raw (int sock, int fd)
+{
+  char byte = 0;
+  return send_fd_with_data (sock, fd, &byte, 1);
 }
 
 int

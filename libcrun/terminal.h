@@ -24,6 +24,8 @@ int libcrun_pty_become_stdio (int fd, libcrun_error_t *err);
 int libcrun_terminal_set_size (int fd, unsigned int rows, unsigned int cols, libcrun_error_t *err);
 
 /* Send / receive one fd over a unix socket (SCM_RIGHTS). */
+/* libcrun_send_fd for children between clone and exec: 0 or -errno. */
+int libcrun_send_fd_raw (int sock, int fd);
 int libcrun_send_fd (int sock, int fd, libcrun_error_t *err);
 /* `fd` with `data` as the payload (the fd rides on the first sendmsg). */
 int libcrun_send_fd_with_data (int sock, int fd, const void *data, size_t len,

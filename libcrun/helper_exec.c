@@ -1,5 +1,5 @@
-/* The init's way out of the runtime's image (see init_exec.h). */
-#include "init_exec.h"
+/* The init's way out of the runtime's image (see helper_exec.h). */
+#include "helper_exec.h"
 #include "init_helper.h"
 #include "syscalls.h"
 #include "utils.h"
@@ -45,56 +45,26 @@ open_image (int *image, libcrun_error_t *err)
   return 0;
 }
 
-static void
-keep_fd (struct libcrun_init_exec *x, int fd)
-{
-  if (fd >= 0)
-    x->keep[x->n_keep++] = fd;
-}
-
-static void
-collect_keep (struct libcrun_init_exec *x, const struct libcrun_init_wire *w)
-{
-  size_t i, n = 0;
-
-  while (w->cgroup_tasks && w->cgroup_tasks[n] >= 0)
-    n++;
-  x->keep = xmalloc ((8 + n + (size_t)w->preserve_fds) * sizeof (int));
-  x->n_keep = 0;
-  keep_fd (x, x->options);
-  keep_fd (x, w->sync);
-  keep_fd (x, w->exec_fifo);
-  keep_fd (x, w->start_fifo);
-  keep_fd (x, w->console);
-  keep_fd (x, w->hooks.stdout_fd);
-  keep_fd (x, w->hooks.stderr_fd);
-  for (i = 0; i < n; i++)
-    keep_fd (x, w->cgroup_tasks[i]);
-  /* The whole preserved range, holes too: their numbers stay taken until
-   * the init closes them, so that nothing it opens lands there. */
-  for (i = 0; i < (size_t)w->preserve_fds; i++)
-    keep_fd (x, 3 + (int)i);
-}
-
 int
-libcrun_init_exec_prepare (struct libcrun_init_exec *x, const struct libcrun_init_wire *w,
-                           int state_lock_fd, libcrun_error_t *err)
+libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode, int options, int sync,
+                             const int *keep, size_t n, libcrun_error_t *err)
 {
-  memset (x, 0, sizeof (*x));
-  x->image = x->options = -1;
-  x->sync = w->sync;
-  x->state_lock_fd = state_lock_fd;
-  x->new_userns = w->new_userns;
-  if (open_image (&x->image, err) < 0 || libcrun_init_wire_write (w, &x->options, err) < 0)
+  x->options = options;
+  x->sync = sync;
+  if (open_image (&x->image, err) < 0)
     {
-      libcrun_init_exec_release (x);
+      libcrun_helper_exec_release (x);
       return -1;
     }
-  collect_keep (x, w);
-  snprintf (x->options_arg, sizeof (x->options_arg), "%d", x->options);
-  snprintf (x->sync_arg, sizeof (x->sync_arg), "%d", x->sync);
+  x->keep = xmalloc ((n + 2) * sizeof (int));
+  memcpy (x->keep, keep, n * sizeof (int));
+  x->keep[n] = options;
+  x->keep[n + 1] = sync;
+  x->n_keep = n + 2;
+  snprintf (x->options_arg, sizeof (x->options_arg), "%d", options);
+  snprintf (x->sync_arg, sizeof (x->sync_arg), "%d", sync);
   x->argv[0] = (char *)LIBCRUN_HELPER_NAME;
-  x->argv[1] = (char *)"init";
+  x->argv[1] = (char *)mode;
   x->argv[2] = x->options_arg;
   x->argv[3] = x->sync_arg;
   x->argv[4] = NULL;
@@ -102,7 +72,7 @@ libcrun_init_exec_prepare (struct libcrun_init_exec *x, const struct libcrun_ini
 }
 
 void
-libcrun_init_exec_release (struct libcrun_init_exec *x)
+libcrun_helper_exec_release (struct libcrun_helper_exec *x)
 {
   cleanup_closep (&x->image);
   cleanup_closep (&x->options);
@@ -121,10 +91,9 @@ put_text (char *buf, size_t n, size_t cap, const char *s)
   return n;
 }
 
-/* `what: description` on sync, then exit.  strerrordesc_np reads a
- * table: no locale, no allocation. */
-static void __attribute__ ((noreturn))
-fail (const struct libcrun_init_exec *x, char tag, const char *what, int e)
+/* strerrordesc_np reads a table: no locale, no allocation. */
+void
+libcrun_child_fail (int sync, char tag, const char *what, int e)
 {
   char buf[512];
   size_t n = 0;
@@ -134,12 +103,12 @@ fail (const struct libcrun_init_exec *x, char tag, const char *what, int e)
   n = put_text (buf, n, sizeof (buf), what);
   n = put_text (buf, n, sizeof (buf), ": ");
   n = put_text (buf, n, sizeof (buf), desc ? desc : "unknown error");
-  (void)!send (x->sync, buf, n, MSG_NOSIGNAL);
+  (void)!send (sync, buf, n, MSG_NOSIGNAL);
   _exit (1);
 }
 
 void
-libcrun_init_exec_child (const struct libcrun_init_exec *x, char mapped_tag, char error_tag)
+libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, char error_tag)
 {
   size_t i;
   ssize_t r;
@@ -149,18 +118,21 @@ libcrun_init_exec_child (const struct libcrun_init_exec *x, char mapped_tag, cha
    * creator vanished is of no use to anybody (the helper sets it again,
    * as becoming root below clears it). */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (x->state_lock_fd >= 0)
-    close (x->state_lock_fd);
-  do
-    r = read (x->sync, &c, 1);
-  while (r < 0 && errno == EINTR);
-  if (r != 1 || c != mapped_tag)
-    _exit (1);
+  if (x->close_first >= 0)
+    close (x->close_first);
+  if (wait_tag)
+    {
+      do
+        r = read (x->sync, &c, 1);
+      while (r < 0 && errno == EINTR);
+      if (r != 1 || c != wait_tag)
+        _exit (1);
+    }
   /* Root of the new user namespace, where root is mapped: an execve by
    * an unmapped user would drop every capability.  The raw system calls:
    * libc's wrappers would signal the runtime's other threads, which do
    * not exist here. */
-  if (x->new_userns)
+  if (x->become_root)
     {
       (void)syscall (SYS_setresgid, 0, 0, 0);
       (void)syscall (SYS_setresuid, 0, 0, 0);
@@ -168,5 +140,5 @@ libcrun_init_exec_child (const struct libcrun_init_exec *x, char mapped_tag, cha
   for (i = 0; i < x->n_keep; i++)
     (void)fcntl (x->keep[i], F_SETFD, 0);
   syscall (SYS_execveat, x->image, "", x->argv, environ, AT_EMPTY_PATH);
-  fail (x, error_tag, "execute the init helper", errno);
+  libcrun_child_fail (x->sync, error_tag, "execute the runtime's helper", errno);
 }
