@@ -320,6 +320,8 @@ libcrun_exec_helper (int options_fd, int sock)
   if (libcrun_exec_wire_read (options_fd, &w, &err) < 0)
     libcrun_report_error_and_exit (sock, EXEC_ERROR, &err);
   close (options_fd);
+  set_cloexec ((int[]){ w.sock, w.console, w.init_pidfd, w.root_fd }, 4, w.cgroup_tasks);
+  fd_holes_set_cloexec (&w.holes);
   options_from_wire (&w, &o);
   /* The runtime built the same process from the same input and accepted
    * it; this copy says nothing it has not said. */

@@ -67,7 +67,11 @@ libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode, in
   x->argv[1] = (char *)mode;
   x->argv[2] = x->options_arg;
   x->argv[3] = x->sync_arg;
-  x->argv[4] = NULL;
+  /* The helper makes itself as dumpable as we are (execve resets it): a
+   * runtime run as root is not (src/crun.c), a rootless one is, or it
+   * could not write the /proc files of its children. */
+  x->argv[4] = (char *)(prctl (PR_GET_DUMPABLE) == 0 ? "0" : "1");
+  x->argv[5] = NULL;
   return 0;
 }
 
@@ -114,10 +118,11 @@ libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, c
   ssize_t r;
   char c;
 
-  /* Die with the runtime until we are ready: a half-built container whose
-   * creator vanished is of no use to anybody (the helper sets it again,
-   * as becoming root below clears it). */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* The init dies with the runtime until it is ready: a half-built
+   * container whose creator vanished is of no use to anybody (the helper
+   * sets it again, as becoming root below clears it). */
+  if (x->die_with_runtime)
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (x->close_first >= 0)
     close (x->close_first);
   if (wait_tag)

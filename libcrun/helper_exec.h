@@ -18,15 +18,16 @@
 
 struct libcrun_helper_exec
 {
-  int image;        /* the helper's sealed copy */
-  int options;      /* the wire memfd */
-  int sync;         /* the socket to the runtime */
-  int close_first;  /* the state lock: closed before anything; -1: none */
-  bool become_root; /* of the user namespace the process is in */
-  int *keep;        /* FD_CLOEXEC cleared on these before the execve */
+  int image;             /* the helper's sealed copy */
+  int options;           /* the wire memfd */
+  int sync;              /* the socket to the runtime */
+  int close_first;       /* the state lock: closed before anything; -1: none */
+  bool die_with_runtime; /* PR_SET_PDEATHSIG SIGKILL first (the init) */
+  bool become_root;      /* of the user namespace the process is in */
+  int *keep;             /* FD_CLOEXEC cleared on these before the execve */
   size_t n_keep;
   char options_arg[16], sync_arg[16];
-  char *argv[5];
+  char *argv[6];
 };
 
 #define LIBCRUN_HELPER_EXEC_INIT                                                                   \

@@ -18,6 +18,8 @@ libcrun_init_wire_write (const struct libcrun_init_wire *w, int *fd, libcrun_err
   wire_put_str (g, "console_socket", w->console_socket);
   wire_put_int (g, "sync", w->sync);
   wire_put_int (g, "log_level", w->log_level);
+  wire_put_int (g, "spawn_rung", w->spawn_rung);
+  wire_put_int (g, "spawn_autokill", w->spawn_autokill);
   wire_put_int (g, "preserve_fds", w->preserve_fds);
   wire_put_int (g, "listen_fds", w->listen_fds);
   wire_put_int (g, "no_pivot", w->no_pivot);
@@ -62,6 +64,8 @@ get_all (yajl_val doc, struct libcrun_init_wire *w, bool *bad)
   w->console_socket = wire_get_str (doc, "console_socket", bad);
   w->sync = (int)wire_get_int (doc, "sync", bad);
   w->log_level = (int)wire_get_int (doc, "log_level", bad);
+  w->spawn_rung = (int)wire_get_int (doc, "spawn_rung", bad);
+  w->spawn_autokill = (int)wire_get_int (doc, "spawn_autokill", bad);
   w->preserve_fds = (int)wire_get_int (doc, "preserve_fds", bad);
   w->listen_fds = (int)wire_get_int (doc, "listen_fds", bad);
   w->no_pivot = wire_get_int (doc, "no_pivot", bad) != 0;

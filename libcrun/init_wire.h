@@ -18,8 +18,9 @@ struct libcrun_init_wire
   char *config_json;   /* the text the runtime parsed */
   char *config_origin; /* its file, for error messages */
   char *rootfs, *bundle, *console_socket;
-  int sync;      /* the init's socket to the runtime */
-  int log_level; /* the most verbose level the runtime logs; -1: none */
+  int sync;                       /* the init's socket to the runtime */
+  int log_level;                  /* the most verbose level the runtime logs; -1: none */
+  int spawn_rung, spawn_autokill; /* libcrun_spawn_facts of the runtime */
   int preserve_fds, listen_fds;
   bool no_pivot, no_new_keyring, new_mntns, new_userns;
   struct fd_holes holes;

@@ -23,21 +23,22 @@
  *   and no fd is left open once a container is deleted (500 runs in
  *   test_library_guarantees.py; namespaces joined by path in
  *   test_embed.py).
- * - Between clone and exec, the processes the spawner creates (hooks,
- *   newuidmap/newgidmap, the waiter) call only async-signal-safe functions:
- *   no malloc, no lock, so threads of the caller that allocate at the same
- *   time cannot make them hang (tests/unit/test_threads_alloc.c counts the
- *   allocator calls made in children while four threads allocate).  The
- *   container's init and the process libcrun_container_exec starts are not
- *   such processes: they run library code (and malloc) between their clone
- *   and the container program's execve.  An embedder whose other threads
- *   allocate while it creates a container can see that init block forever
- *   on an allocator lock held at the clone (measured: about one run in five
- *   of contrib/embedder/supervisor.c before it locked around its creates).
- *   No other thread may be inside the allocator or hold a lock of libc
- *   during libcrun_container_create or libcrun_container_exec: the
- *   supervisor runs its threads under the read side of a lock whose write
- *   side it takes to create; a child process that creates is another way.
+ * - Between clone and exec, every process the library creates calls only
+ *   system calls: no malloc, no lock, so threads of the caller that
+ *   allocate at the same time cannot make it hang.  The spawner's children
+ *   (hooks, newuidmap/newgidmap, the waiter) exec their program; the
+ *   container's init and the process libcrun_container_exec starts exec
+ *   the runtime's helper (init_helper.h) right after their clone and do
+ *   their set-up there, in a process image of their own; the helper that
+ *   joins a container's namespaces for libcrun_container_exec never execs
+ *   and makes system calls only.  tests/unit/test_threads_alloc.c counts
+ *   the allocator calls made in children while four threads allocate and
+ *   1,000 hooks run; tests/embed/threads-create.c does the same for 30
+ *   containers created, exec'd into and deleted
+ *   (test_library_guarantees.py); contrib/embedder/supervisor.c creates
+ *   containers in several threads at once while the others allocate.
+ *   The helper is found where libcrun_set_helper says, by default the
+ *   libcrun-init installed with the library.
  * - Out of memory: like crun, the library aborts the process (a failed
  *   allocation is not reported as an error).
  * - The library never prints (log.h routes messages to the caller's

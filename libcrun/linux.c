@@ -792,6 +792,11 @@ libcrun_linux_init_helper (int options_fd, int sync)
   if (libcrun_init_wire_read (options_fd, &w, &err) < 0)
     libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
   close (options_fd);
+  set_cloexec (
+      (int[]){ w.sync, w.exec_fifo, w.start_fifo, w.console, w.hooks.stdout_fd, w.hooks.stderr_fd },
+      6, w.cgroup_tasks);
+  fd_holes_set_cloexec (&w.holes);
+  libcrun_spawn_learn (w.spawn_rung, w.spawn_autokill);
   /* The runtime parsed the same text: it has logged what the parser had
    * to say, and has accepted it. */
   if (libcrun_config_load_string (w.config_json, w.config_origin, &config, &err) < 0)
@@ -1267,6 +1272,7 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
   size_t n = 0;
   int fd = -1, i;
 
+  libcrun_spawn_facts (&w.spawn_rung, &w.spawn_autokill);
   if (o->preserve_holes)
     w.holes = *o->preserve_holes;
   if (o->seccomp)
@@ -1288,6 +1294,7 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
   for (i = 0; i < o->preserve_fds; i++)
     keep[n++] = 3 + i;
   s->x.close_first = o->state_lock_fd;
+  s->x.die_with_runtime = true;
   s->x.become_root = s->new_userns;
   return libcrun_helper_exec_prepare (&s->x, "init", fd, s->child_end, keep, n, err);
 }

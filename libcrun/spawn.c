@@ -957,3 +957,17 @@ libcrun_spawn_best_rung (void)
     known = limit;
   return known ? (enum libcrun_spawn_rung)known : LIBCRUN_RUNG_PID;
 }
+
+void
+libcrun_spawn_facts (int *best_rung, int *autokill)
+{
+  *best_rung = __atomic_load_n (&best_rung_cache, __ATOMIC_SEQ_CST);
+  *autokill = __atomic_load_n (&autokill_cache, __ATOMIC_SEQ_CST);
+}
+
+void
+libcrun_spawn_learn (int best_rung, int autokill)
+{
+  __atomic_store_n (&best_rung_cache, best_rung, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&autokill_cache, autokill, __ATOMIC_SEQ_CST);
+}

@@ -154,6 +154,14 @@ enum libcrun_spawn_rung libcrun_spawn_best_rung (void);
 int libcrun_spawn_autokill_refusal (void);
 const char *libcrun_spawn_rung_name (enum libcrun_spawn_rung rung);
 
+/* What the spawner has learnt of the kernel (the ladder's cache and the
+ * autokill answer), and the same taught to a process that starts with
+ * nothing known: the runtime's helper, whose startContainer hooks run
+ * under the container's seccomp filter, where a probe would see what the
+ * filter refuses instead of what the kernel can do. */
+void libcrun_spawn_facts (int *best_rung, int *autokill);
+void libcrun_spawn_learn (int best_rung, int autokill);
+
 /* Test-only: pretend the kernel refuses every rung above `rung` (0 turns
  * the pretence off).  Not for production callers. */
 void libcrun_spawn_test_limit_rung (enum libcrun_spawn_rung rung);

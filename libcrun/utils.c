@@ -658,3 +658,25 @@ sealed_memfd_copy (const char *name, int src_fd)
     }
   return memfd_seal (fd);
 }
+
+void
+set_cloexec (const int *fds, size_t n, const int *more)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      (void)fcntl (fds[i], F_SETFD, FD_CLOEXEC);
+  for (i = 0; more && more[i] >= 0; i++)
+    (void)fcntl (more[i], F_SETFD, FD_CLOEXEC);
+}
+
+void
+fd_holes_set_cloexec (const struct fd_holes *h)
+{
+  int i;
+
+  for (i = 0; i < h->n; i++)
+    if (h->hole[i])
+      (void)fcntl (h->from + i, F_SETFD, FD_CLOEXEC);
+}

@@ -84,6 +84,12 @@ int sealed_memfd_copy (const char *name, int src_fd);
  * (log.c). */
 int libcrun_log_level_wanted (void);
 
+/* FD_CLOEXEC on each fd >= 0 of fds[0..n) and of the -1 terminated more
+ * (NULL is fine): the runtime's helper gets its fds with FD_CLOEXEC
+ * cleared (helper_exec.h) and gives them back their flag at once, so that
+ * the container's program does not inherit them. */
+void set_cloexec (const int *fds, size_t n, const int *more);
+
 /* Close and free a -1 terminated fd array (NULL is fine). */
 void close_fd_array (int *fds);
 
@@ -126,5 +132,8 @@ struct fd_holes
 int fd_holes_fill (struct fd_holes *h, int from, int n, libcrun_error_t *err);
 bool fd_holes_is_hole (const struct fd_holes *h, int fd);
 void fd_holes_release (struct fd_holes *h);
+/* FD_CLOEXEC on the holes again (fd_holes_fill made them close-on-exec;
+ * see set_cloexec). */
+void fd_holes_set_cloexec (const struct fd_holes *h);
 
 #endif

@@ -13,15 +13,11 @@
  * and no hook, nor a process between a hook and libcrun, ever did.  It
  * prints "ok ..." and exits 0, or prints what went wrong and exits 1.
  *
- * libcrun.h's limit: a container's init runs library code (malloc
- * included) after its clone, so no other thread may be inside the
- * allocator, or hold another lock of libc, at that moment; the init would
- * wait for that lock forever.  The threads therefore run under the read
- * side of a lock whose write side each takes only to create a container:
- * while one creates, the others are parked outside the allocator.  (Its
- * own fork()s are safe either way: glibc's fork takes the allocator's
- * locks.)  The main thread creates the threads under the write side too
- * (pthread_create allocates); the SIGCHLD handler only calls waitpid.
+ * Its threads create containers while the others allocate, fork and
+ * create: libcrun's children (hooks, helpers, a container's init and an
+ * exec'd process) make only system calls between their clone and their
+ * execve, so no lock of libc held by another thread at the clone can make
+ * them wait (libcrun.h).
  *
  * Build it against an installed libcrun:
  *   cc -o supervisor supervisor.c $(pkg-config --cflags --libs libcrun) -lpthread */
@@ -39,9 +35,6 @@
 #include <libcrun/libcrun.h>
 
 #define MAX_REAPED 4096
-
-/* held shared by every working thread, exclusive for a create (above) */
-static pthread_rwlock_t library_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* What the handler reaped, in order.  The handler may run in several
  * threads at once (each can take a SIGCHLD), so a slot is claimed with an
@@ -128,11 +121,7 @@ one_container (struct job *j, int k)
   if (own > 0 && j->n_forked < 256)
     j->forked[j->n_forked++] = own;
 
-  pthread_rwlock_unlock (&library_lock);
-  pthread_rwlock_wrlock (&library_lock);
   ret = libcrun_container_create (&o, &h, &err);
-  pthread_rwlock_unlock (&library_lock);
-  pthread_rwlock_rdlock (&library_lock);
   if (ret < 0)
     {
       /* the failing hook's status comes back through libcrun */
@@ -167,10 +156,8 @@ run_job (void *arg)
   struct job *j = arg;
   int k;
 
-  pthread_rwlock_rdlock (&library_lock);
   for (k = j->first; k < j->first + j->count; k++)
     one_container (j, k);
-  pthread_rwlock_unlock (&library_lock);
   return NULL;
 }
 
@@ -208,6 +195,10 @@ main (int argc, char **argv)
 
   if (argc != 7)
     return fprintf (stderr, "usage: %s ROOT GOOD BAD HOOK_LOG CONTAINERS THREADS\n", argv[0]), 2;
+  /* The runtime's helper, where the library is not installed at its
+   * prefix (the tests install it into a scratch DESTDIR); NULL: the
+   * default. */
+  libcrun_set_helper (getenv ("CRUN_TEST_HELPER"));
   n = atoi (argv[5]);
   t = atoi (argv[6]);
   if (t < 1 || t > 16 || n < t)
@@ -218,8 +209,6 @@ main (int argc, char **argv)
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction (SIGCHLD, &sa, NULL);
 
-  /* pthread_create allocates: no create may clone meanwhile */
-  pthread_rwlock_wrlock (&library_lock);
   for (i = 0, k = 0; i < t; i++)
     {
       memset (&jobs[i], 0, sizeof (jobs[i]));
@@ -231,7 +220,6 @@ main (int argc, char **argv)
       k += jobs[i].count;
       pthread_create (&threads[i], NULL, run_job, &jobs[i]);
     }
-  pthread_rwlock_unlock (&library_lock);
   for (i = 0; i < t; i++)
     pthread_join (threads[i], NULL);
 

@@ -5,6 +5,7 @@
  *   embed-create STATE_ROOT BUNDLE ID
  * Prints "ns NAME BEFORE AFTER" per namespace and exits 1 if any changed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,10 @@ main (int argc, char **argv)
 
   if (argc != 4)
     return 2;
+  /* The runtime's helper, where the library is not installed at its
+   * prefix (the tests install it into a scratch DESTDIR); NULL: the
+   * default. */
+  libcrun_set_helper (getenv ("CRUN_TEST_HELPER"));
   memset (&o, 0, sizeof (o));
   o.state_root = argv[1];
   o.bundle = argv[2];

@@ -49,6 +49,11 @@ def test_packages_hold_what_they_should(packages):
     assert "Library soname: [libcrun.so.0]" in out
     for rel in ("usr/include/libcrun/libcrun.h", "usr/lib/*/pkgconfig/libcrun.pc", "usr/lib/*/libcrun.a"):
         assert glob.glob(os.path.join(root, rel)), rel
+    # the runtime's helper for embedders, where the library looks for it
+    helper = "/usr/libexec/crun-autoreap/libcrun-init"
+    assert os.access(root + helper, os.X_OK), helper
+    with open(so[0], "rb") as f:
+        assert helper.encode() + b"\0" in f.read(), "libcrun.so does not default to " + helper
 
 
 def test_installed_binary_runs_a_container(packages, runtime, bundle):

@@ -46,7 +46,8 @@ def test_joining_a_pid_namespace_leaves_the_callers(runtime, bundle, embedder, w
     with open(os.path.join(second, "config.json"), "w") as f:
         json.dump(c2, f)
     p = subprocess.run([embedder, runtime.root, second, runtime.new_id("embedded")], capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60,
+                       env=dict(os.environ, CRUN_TEST_HELPER=os.path.join(REPO, "libcrun-init")))
     assert p.returncode == 0, p.stdout + p.stderr
     lines = dict((l.split()[1], l.split()[2:]) for l in p.stdout.splitlines() if l.startswith("ns "))
     assert lines["pid_for_children"][0] == lines["pid_for_children"][1], p.stdout

@@ -14,7 +14,7 @@ import pytest
 from conftest import IS_RUNC, REPO
 
 PUBLIC_HEADERS = ("libcrun.h", "error.h", "helpers.h", "log.h", "config.h", "state.h", "container.h",
-                  "exec.h", "live_mounts.h", "features.h", "spec.h")
+                  "exec.h", "live_mounts.h", "features.h", "spec.h", "init_helper.h")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +45,13 @@ def build_against_installed(dest, source, out, *extra):
     r = subprocess.run(["gcc", "-Wall", "-Werror", "-o", out, source] + flags + list(extra), capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    return dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib"))
+    return dict(os.environ, LD_LIBRARY_PATH=os.path.join(pre, "lib"),
+                CRUN_TEST_HELPER=os.path.join(pre, "libexec/crun-autoreap/libcrun-init"))
 
 
 def test_installed_files(installed):
     pre = prefix_of(installed)
-    for rel in ["bin/crun", "share/man/man1/crun.1", "lib/libcrun.a", "lib/libcrun.so.0.1.0",
+    for rel in ["bin/crun", "libexec/crun-autoreap/libcrun-init", "share/man/man1/crun.1", "lib/libcrun.a", "lib/libcrun.so.0.1.0",
                 "lib/pkgconfig/libcrun.pc"] + ["include/libcrun/" + h for h in PUBLIC_HEADERS]:
         assert os.path.exists(os.path.join(pre, rel)), rel
     assert os.readlink(os.path.join(pre, "lib/libcrun.so.0")) == "libcrun.so.0.1.0"
@@ -102,7 +103,8 @@ def test_the_front_end_uses_only_the_public_api(installed, workdir):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrun", "yajl", "libseccomp", "libcap"],
                            env=env, capture_output=True, text=True, check=True).stdout.split()
     exe = os.path.join(workdir, "crun-shared")
-    srcs = sorted(glob.glob(os.path.join(REPO, "src", "*.c")))
+    # libcrun-init.c is the helper's own program (its main), not crun's
+    srcs = sorted(p for p in glob.glob(os.path.join(REPO, "src", "*.c")) if not p.endswith("/libcrun-init.c"))
     # the installed headers only: src/ includes them as "libcrun.h"
     inc = os.path.join(pre, "include", "libcrun")
     r = subprocess.run(["gcc", "-D_GNU_SOURCE", '-DCRUN_VERSION="shared"', "-iquote", inc, "-Wl,--no-undefined",
