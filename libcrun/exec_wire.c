@@ -38,12 +38,7 @@ libcrun_exec_wire_write (const struct libcrun_exec_wire *w, int *fd, libcrun_err
   wire_put_int (g, "root_fd", w->root_fd);
   wire_put_int (g, "ns_flags", w->ns_flags);
   wire_put_fds (g, "cgroup_tasks", w->cgroup_tasks);
-  if (w->has_seccomp)
-    {
-      wire_put_hex (g, "seccomp_bpf", w->seccomp.bpf, w->seccomp.len);
-      wire_put_int (g, "seccomp_flags", w->seccomp.flags);
-      wire_put_int (g, "seccomp_notify", w->seccomp.notify);
-    }
+  wire_put_seccomp (g, w->has_seccomp ? &w->seccomp : NULL);
   return wire_end (g, "exec'd process", fd, err);
 }
 
@@ -77,13 +72,7 @@ get_all (yajl_val doc, struct libcrun_exec_wire *w, bool *bad)
   w->root_fd = (int)wire_get_int (doc, "root_fd", bad);
   w->ns_flags = (int)wire_get_int (doc, "ns_flags", bad);
   w->cgroup_tasks = wire_get_fds (doc, "cgroup_tasks", bad);
-  if (wire_has (doc, "seccomp_bpf"))
-    {
-      w->seccomp.bpf = wire_get_hex (doc, "seccomp_bpf", &w->seccomp.len, bad);
-      w->has_seccomp = w->seccomp.bpf != NULL;
-      w->seccomp.flags = (unsigned int)wire_get_int (doc, "seccomp_flags", bad);
-      w->seccomp.notify = wire_get_int (doc, "seccomp_notify", bad) != 0;
-    }
+  w->has_seccomp = wire_get_seccomp (doc, &w->seccomp, bad);
 }
 
 /* The helper exits once it is done: what it read is never released. */

@@ -33,25 +33,9 @@ libcrun_init_wire_write (const struct libcrun_init_wire *w, int *fd, libcrun_err
   wire_put_int (g, "hooks_autoreap", w->hooks.autoreap);
   wire_put_int (g, "hooks_stdout", w->hooks.stdout_fd);
   wire_put_int (g, "hooks_stderr", w->hooks.stderr_fd);
-  if (w->has_seccomp)
-    {
-      wire_put_hex (g, "seccomp_bpf", w->seccomp.bpf, w->seccomp.len);
-      wire_put_int (g, "seccomp_flags", w->seccomp.flags);
-      wire_put_int (g, "seccomp_notify", w->seccomp.notify);
-    }
+  wire_put_seccomp (g, w->has_seccomp ? &w->seccomp : NULL);
   wire_put_fds (g, "cgroup_tasks", w->cgroup_tasks);
   return wire_end (g, "container's init", fd, err);
-}
-
-static void
-get_seccomp (yajl_val doc, struct libcrun_init_wire *w, bool *bad)
-{
-  if (!wire_has (doc, "seccomp_bpf"))
-    return;
-  w->seccomp.bpf = wire_get_hex (doc, "seccomp_bpf", &w->seccomp.len, bad);
-  w->has_seccomp = w->seccomp.bpf != NULL;
-  w->seccomp.flags = (unsigned int)wire_get_int (doc, "seccomp_flags", bad);
-  w->seccomp.notify = wire_get_int (doc, "seccomp_notify", bad) != 0;
 }
 
 static void
@@ -79,7 +63,7 @@ get_all (yajl_val doc, struct libcrun_init_wire *w, bool *bad)
   w->hooks.autoreap = (enum libcrun_autoreap_mode)wire_get_int (doc, "hooks_autoreap", bad);
   w->hooks.stdout_fd = (int)wire_get_int (doc, "hooks_stdout", bad);
   w->hooks.stderr_fd = (int)wire_get_int (doc, "hooks_stderr", bad);
-  get_seccomp (doc, w, bad);
+  w->has_seccomp = wire_get_seccomp (doc, &w->seccomp, bad);
   w->cgroup_tasks = wire_get_fds (doc, "cgroup_tasks", bad);
 }
 

@@ -91,6 +91,16 @@ wire_put_holes (yajl_gen g, const struct fd_holes *h)
   wire_put_str (g, "holes", s);
 }
 
+void
+wire_put_seccomp (yajl_gen g, const struct libcrun_seccomp_program *prog)
+{
+  if (prog == NULL)
+    return;
+  wire_put_hex (g, "seccomp_bpf", prog->bpf, prog->len);
+  wire_put_int (g, "seccomp_flags", prog->flags);
+  wire_put_int (g, "seccomp_notify", prog->notify);
+}
+
 int
 wire_end (yajl_gen g, const char *name, int *fd, libcrun_error_t *err)
 {
@@ -239,4 +249,15 @@ wire_get_holes (yajl_val doc, struct fd_holes *h, bool *bad)
   h->hole = n ? xmalloc0 (n) : NULL;
   for (i = 0; i < n; i++)
     h->hole[i] = s[i] == '1';
+}
+
+bool
+wire_get_seccomp (yajl_val doc, struct libcrun_seccomp_program *prog, bool *bad)
+{
+  if (!wire_has (doc, "seccomp_bpf"))
+    return false;
+  prog->bpf = wire_get_hex (doc, "seccomp_bpf", &prog->len, bad);
+  prog->flags = (unsigned int)wire_get_int (doc, "seccomp_flags", bad);
+  prog->notify = wire_get_int (doc, "seccomp_notify", bad) != 0;
+  return prog->bpf != NULL;
 }

@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 #include "error.h"
+#include "seccomp.h"
 #include "utils.h"
 
 yajl_gen wire_begin (void);
@@ -19,6 +20,7 @@ void wire_put_strv (yajl_gen g, const char *key, char *const *v); /* NULL: null 
 void wire_put_fds (yajl_gen g, const char *key, const int *fds);  /* -1 terminated, NULL */
 void wire_put_hex (yajl_gen g, const char *key, const void *p, size_t n);
 void wire_put_holes (yajl_gen g, const struct fd_holes *h);
+void wire_put_seccomp (yajl_gen g, const struct libcrun_seccomp_program *prog); /* NULL: none */
 /* The object closed, into a new sealed memfd *fd named `name`. */
 int wire_end (yajl_gen g, const char *name, int *fd, libcrun_error_t *err);
 
@@ -31,5 +33,7 @@ char **wire_get_strv (yajl_val doc, const char *key, bool *bad);
 int *wire_get_fds (yajl_val doc, const char *key, bool *bad);
 void *wire_get_hex (yajl_val doc, const char *key, size_t *n, bool *bad);
 void wire_get_holes (yajl_val doc, struct fd_holes *h, bool *bad);
+/* false when the object has no program */
+bool wire_get_seccomp (yajl_val doc, struct libcrun_seccomp_program *prog, bool *bad);
 
 #endif

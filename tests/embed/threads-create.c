@@ -24,50 +24,9 @@
 
 #include <libcrun/libcrun.h>
 
-static long main_pid;
-static volatile long *foreign_calls; /* shared with every child */
+#include "tests/unit/foreign_alloc.h"
+
 static volatile int stop;
-
-extern void *__libc_malloc (size_t);
-extern void *__libc_calloc (size_t, size_t);
-extern void *__libc_realloc (void *, size_t);
-extern void __libc_free (void *);
-
-static void
-note_caller (void)
-{
-  if (foreign_calls && syscall (SYS_getpid) != main_pid)
-    __atomic_add_fetch (foreign_calls, 1, __ATOMIC_SEQ_CST);
-}
-
-void *
-malloc (size_t n)
-{
-  note_caller ();
-  return __libc_malloc (n);
-}
-
-void *
-calloc (size_t a, size_t b)
-{
-  note_caller ();
-  return __libc_calloc (a, b);
-}
-
-void *
-realloc (void *p, size_t n)
-{
-  note_caller ();
-  return __libc_realloc (p, n);
-}
-
-void
-free (void *p)
-{
-  if (p)
-    note_caller ();
-  __libc_free (p);
-}
 
 static void *
 allocate_forever (void *arg)
