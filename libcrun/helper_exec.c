@@ -1,4 +1,5 @@
-/* The init's way out of the runtime's image (see helper_exec.h). */
+/* The way of the init and of an exec'd process out of the runtime's image
+ * (see helper_exec.h). */
 #include "helper_exec.h"
 #include "init_helper.h"
 #include "syscalls.h"
@@ -29,7 +30,7 @@ libcrun_set_helper (const char *path)
   helper_path = path ? xstrdup (path) : NULL;
 }
 
-/* The helper's sealed copy: a fresh one per init, so that a helper
+/* The helper's sealed copy: a fresh one per process, so that a helper
  * replaced on disk meanwhile is picked up and nothing is shared. */
 static int
 open_image (int *image, libcrun_error_t *err)
@@ -38,10 +39,10 @@ open_image (int *image, libcrun_error_t *err)
   cleanup_close int src = open (path, O_RDONLY | O_CLOEXEC);
 
   if (src < 0)
-    return libcrun_make_error (err, errno, "open the init helper `%s`", path);
+    return libcrun_make_error (err, errno, "open the runtime's helper `%s`", path);
   *image = sealed_memfd_copy ("crun-init", src);
   if (*image < 0)
-    return libcrun_make_error (err, errno, "copy the init helper `%s` into a memfd", path);
+    return libcrun_make_error (err, errno, "copy the runtime's helper `%s` into a memfd", path);
   return 0;
 }
 
@@ -85,7 +86,7 @@ libcrun_helper_exec_release (struct libcrun_helper_exec *x)
   x->n_keep = 0;
 }
 
-/* ---- in the init, between clone3 and execveat: system calls only ----- */
+/* ---- in the child, between its clone and execveat: system calls only ----- */
 
 static size_t
 put_text (char *buf, size_t n, size_t cap, const char *s)

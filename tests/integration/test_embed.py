@@ -51,3 +51,16 @@ def test_joining_a_pid_namespace_leaves_the_callers(runtime, bundle, embedder, w
     assert p.returncode == 0, p.stdout + p.stderr
     lines = dict((l.split()[1], l.split()[2:]) for l in p.stdout.splitlines() if l.startswith("ns "))
     assert lines["pid_for_children"][0] == lines["pid_for_children"][1], p.stdout
+
+
+def test_a_missing_helper_is_a_clear_error(runtime, bundle, embedder):
+    """An embedder whose library finds no helper (libcrun_set_helper names
+    a missing file): create fails saying which file, and leaves nothing."""
+    bundle.set_args("true")
+    bundle.write()
+    cid = runtime.new_id("nohelper")
+    p = subprocess.run([embedder, runtime.root, bundle.path, cid], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, CRUN_TEST_HELPER="/nonexistent/libcrun-init"))
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "open the runtime's helper `/nonexistent/libcrun-init`: No such file or directory" in p.stdout, p.stdout
+    assert not os.path.exists(os.path.join(runtime.root, cid))
