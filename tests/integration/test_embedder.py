@@ -4,8 +4,10 @@ SIGCHLD handler and waitpid(-1) runs 12 containers with hooks in 3 threads
 (half with a failing createRuntime hook) while it forks children of its own;
 it must reap exactly its children and the containers' inits, never a hook
 or a process between a hook and libcrun, and get each failing hook's status
-through libcrun's error.  It also must not hang: without the lock it holds
-around its creates (libcrun.h's limit), about one run in five did."""
+through libcrun's error.  It also must not hang: its threads create while
+the others allocate and fork, with no lock of its own around the creates
+(before the init executed the runtime's helper right after its clone,
+about one run in five hung on an allocator lock)."""
 
 import json
 import os
