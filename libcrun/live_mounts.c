@@ -9,7 +9,8 @@
  * destination (move_mount).  Destinations are resolved by the child
  * inside the container's root, whose symlinks therefore cannot lead out of
  * it; a missing destination is created (a directory, or an empty file for
- * a file source). */
+ * a file source).  The child makes system calls only (libcrun.h): the
+ * options are parsed and the sources opened by the runtime. */
 #include "live_mounts.h"
 #include "config.h"
 #include "mount_options.h"
@@ -34,7 +35,8 @@
 struct change
 {
   const struct oci_config *mounts;
-  const int *trees; /* detached copies of bind sources, -1 elsewhere */
+  const struct libcrun_mount_flags *flags; /* each mount's options, parsed by the runtime */
+  const int *trees;                        /* detached copies of bind sources, -1 elsewhere */
   const bool *file_source;
   int pidfd;   /* of the init: the namespace to join */
   int ns_fd;   /* /proc/<init>/ns/mnt where setns on a pidfd is missing (< 5.8) */
@@ -43,136 +45,173 @@ struct change
   bool add;
 };
 
-static int
-child_fail (const struct change *c, libcrun_error_t *err)
+/* ---- the child: system calls only (libcrun.h), no allocation --------- */
+
+static size_t
+put_text (char *buf, size_t n, size_t cap, const char *s)
 {
-  (void)!write (c->report, (*err)->msg, strlen ((*err)->msg));
-  libcrun_error_release (err);
+  while (s && *s && n < cap)
+    buf[n++] = *s++;
+  return n;
+}
+
+static size_t
+put_number (char *buf, size_t n, size_t cap, size_t v)
+{
+  char digits[24];
+  size_t k = 0;
+
+  do
+    digits[k++] = (char)('0' + v % 10);
+  while ((v /= 10) && k < sizeof (digits));
+  while (k && n < cap)
+    buf[n++] = digits[--k];
+  return n;
+}
+
+/* "`mounts[I]` `DEST`: WHAT[ `ARG`]: <errno's description>" (or without
+ * the mount for I = (size_t)-1) on the report pipe. */
+static int
+child_fail (const struct change *c, size_t i, const char *what, const char *arg, int e)
+{
+  char buf[1024];
+  size_t n = 0, cap = sizeof (buf);
+  const char *desc = strerrordesc_np (e);
+
+  if (i != (size_t)-1)
+    {
+      n = put_text (buf, n, cap, "`mounts[");
+      n = put_number (buf, n, cap, i);
+      n = put_text (buf, n, cap, "]` `");
+      n = put_text (buf, n, cap, c->mounts->mounts[i].destination);
+      n = put_text (buf, n, cap, "`: ");
+    }
+  n = put_text (buf, n, cap, what);
+  if (arg)
+    {
+      n = put_text (buf, n, cap, " `");
+      n = put_text (buf, n, cap, arg);
+      n = put_text (buf, n, cap, "`");
+    }
+  n = put_text (buf, n, cap, ": ");
+  n = put_text (buf, n, cap, desc ? desc : "unknown error");
+  (void)!write (c->report, buf, n);
   return 1;
+}
+
+/* mkdir of dest and its parents (the last component too unless `parents_only`). */
+static int
+mkdir_parents (const char *dest, bool parents_only, char *failed, size_t cap)
+{
+  size_t i, len = strlen (dest);
+
+  if (len >= cap)
+    return -ENAMETOOLONG;
+  memcpy (failed, dest, len + 1);
+  for (i = 1; i <= len; i++)
+    {
+      if (failed[i] != '/' && failed[i] != '\0')
+        continue;
+      if (failed[i] == '\0' && parents_only)
+        break;
+      failed[i] = '\0';
+      if (mkdir (failed, 0755) < 0 && errno != EEXIST)
+        return -errno;
+      if (i < len)
+        failed[i] = '/';
+    }
+  return 0;
 }
 
 /* Create what is missing at dest: the parents, then a directory or (for a
  * file source) an empty file. */
 static int
-make_destination (const char *dest, bool file, libcrun_error_t *err)
+make_destination (const struct change *c, size_t i)
 {
-  cleanup_free char *parent = xstrdup (dest);
-  char *slash = strrchr (parent, '/');
-  int fd;
+  const char *dest = c->mounts->mounts[i].destination;
+  char path[4096];
+  int fd, r;
 
   if (access (dest, F_OK) == 0)
     return 0;
-  if (!file)
-    return mkdir_p (dest, 0755, err);
-  if (slash && slash != parent)
-    {
-      *slash = '\0';
-      if (mkdir_p (parent, 0755, err) < 0)
-        return -1;
-    }
+  r = mkdir_parents (dest, c->file_source[i], path, sizeof (path));
+  if (r < 0)
+    return child_fail (c, i, "mkdir", path, -r);
+  if (!c->file_source[i])
+    return 0;
   fd = open (dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return libcrun_make_error (err, errno, "create `%s`", dest);
+    return child_fail (c, i, "create", dest, errno);
   close (fd);
   return 0;
 }
 
 static int
-add_one (const struct change *c, size_t i, libcrun_error_t *err)
+add_one (const struct change *c, size_t i)
 {
   const struct oci_mount *m = &c->mounts->mounts[i];
-  struct libcrun_mount_flags mf;
+  const struct libcrun_mount_flags *mf = &c->flags[i];
   unsigned long extra;
-  int ret = -1;
 
-  if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
-    return -1;
-  if (make_destination (m->destination, c->file_source[i], err) < 0)
-    goto out;
+  if (make_destination (c, i))
+    return 1;
   if (c->trees[i] >= 0)
     {
       if (sys_move_mount (c->trees[i], "", AT_FDCWD, m->destination, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        {
-          libcrun_make_error (err, errno, "attach the copy of `%s`", m->source);
-          goto out;
-        }
+        return child_fail (c, i, "attach the copy of", m->source, errno);
       /* Flags (ro, nosuid...) need a remount of the bind. */
-      extra = mf.flags & ~(MS_BIND | MS_REC);
+      extra = mf->flags & ~(MS_BIND | MS_REC);
       if (extra && mount (NULL, m->destination, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0)
-        {
-          libcrun_make_error (err, errno, "remount with the options");
-          goto out;
-        }
+        return child_fail (c, i, "remount with the options", NULL, errno);
     }
-  else if (mount (m->source, m->destination, m->type, mf.flags, mf.data) < 0)
-    {
-      libcrun_make_error (err, errno, "mount `%s` (type `%s`)", m->source ? m->source : "",
-                          m->type ? m->type : "");
-      goto out;
-    }
-  if (mf.propagation && mount (NULL, m->destination, NULL, mf.propagation, NULL) < 0)
-    {
-      libcrun_make_error (err, errno, "set the propagation");
-      goto out;
-    }
-  ret = 0;
-out:
-  libcrun_mount_flags_release (&mf);
-  return ret;
+  else if (mount (m->source, m->destination, m->type, mf->flags, mf->data) < 0)
+    return child_fail (c, i, "mount", m->source, errno);
+  if (mf->propagation && mount (NULL, m->destination, NULL, mf->propagation, NULL) < 0)
+    return child_fail (c, i, "set the propagation", NULL, errno);
+  return 0;
 }
 
 static int
 change_mounts (void *arg)
 {
   const struct change *c = arg;
-  libcrun_error_t err = NULL;
   size_t i;
 
   if (setns (c->pidfd, CLONE_NEWNS) < 0 && (errno != EINVAL || setns (c->ns_fd, CLONE_NEWNS) < 0))
-    {
-      libcrun_make_error (&err, errno, "join the mount namespace of the container");
-      return child_fail (c, &err);
-    }
+    return child_fail (c, (size_t)-1, "join the mount namespace of the container", NULL, errno);
   /* The namespace's root is the container's only after pivot_root. */
   if (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
-    {
-      libcrun_make_error (&err, errno, "enter the root of the container");
-      return child_fail (c, &err);
-    }
+    return child_fail (c, (size_t)-1, "enter the root of the container", NULL, errno);
   for (i = 0; i < c->mounts->n_mounts; i++)
     {
-      const char *dest = c->mounts->mounts[i].destination;
-      int r = c->add ? add_one (c, i, &err)
-                     : (umount2 (dest, MNT_DETACH) < 0 ? libcrun_make_error (&err, errno, "unmount")
-                                                       : 0);
-      if (r < 0)
-        {
-          libcrun_error_wrap (&err, "`mounts[%zu]` `%s`", i, dest);
-          return child_fail (c, &err);
-        }
+      if (c->add && add_one (c, i))
+        return 1;
+      if (!c->add && umount2 (c->mounts->mounts[i].destination, MNT_DETACH) < 0)
+        return child_fail (c, i, "unmount", NULL, errno);
     }
   return 0;
 }
 
+/* ---- the runtime ------------------------------------------------------ */
+
 /* Before joining: the detached copies of the bind sources (relative ones
  * start at the bundle, as in config.json). */
 static int
-open_sources (const struct oci_config *mounts, const char *bundle, int *trees, bool *file_source,
+open_sources (const struct oci_config *mounts, const char *bundle,
+              struct libcrun_mount_flags *flags, int *trees, bool *file_source,
               libcrun_error_t *err)
 {
   size_t i;
   for (i = 0; i < mounts->n_mounts; i++)
     {
       const struct oci_mount *m = &mounts->mounts[i];
-      struct libcrun_mount_flags mf;
       cleanup_free char *src = NULL;
       struct stat st;
 
       trees[i] = -1;
-      if (libcrun_parse_mount_options (m->options, &mf, err) < 0)
+      if (libcrun_parse_mount_options (m->options, &flags[i], err) < 0)
         return libcrun_error_wrap (err, "`mounts[%zu]`", i);
-      libcrun_mount_flags_release (&mf);
-      if (!(mf.flags & MS_BIND))
+      if (!(flags[i].flags & MS_BIND))
         continue;
       if (m->source == NULL)
         return libcrun_make_error (err, 0, "`mounts[%zu]`: a bind mount needs a `source`", i);
@@ -180,8 +219,9 @@ open_sources (const struct oci_config *mounts, const char *bundle, int *trees, b
       if (stat (src, &st) < 0)
         return libcrun_make_error (err, errno, "`mounts[%zu]`: source `%s`", i, src);
       file_source[i] = !S_ISDIR (st.st_mode);
-      trees[i] = sys_open_tree (
-          AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC | ((mf.flags & MS_REC) ? AT_RECURSIVE : 0));
+      trees[i] = sys_open_tree (AT_FDCWD, src,
+                                OPEN_TREE_CLONE | O_CLOEXEC
+                                    | ((flags[i].flags & MS_REC) ? AT_RECURSIVE : 0));
       if (trees[i] < 0)
         return libcrun_make_error (err, errno, "`mounts[%zu]`: copy the mount at `%s`", i, src);
     }
@@ -292,8 +332,10 @@ libcrun_container_change_mounts (const char *root, const char *id, const char *f
   struct oci_config *mounts = NULL;
   struct libcrun_state st;
   struct change c;
+  struct libcrun_mount_flags *flags = NULL;
   int *trees = NULL;
   bool *file_source = NULL;
+  size_t i;
   int ret = -1;
 
   if (dirfd < 0)
@@ -306,9 +348,11 @@ libcrun_container_change_mounts (const char *root, const char *id, const char *f
     goto out;
   trees = new_trees (mounts->n_mounts);
   file_source = xmalloc0 (mounts->n_mounts * sizeof (bool));
-  if (add && open_sources (mounts, st.bundle, trees, file_source, err) < 0)
+  flags = xmalloc0 (mounts->n_mounts * sizeof (*flags));
+  if (add && open_sources (mounts, st.bundle, flags, trees, file_source, err) < 0)
     goto out;
   c.mounts = mounts;
+  c.flags = flags;
   c.trees = trees;
   c.file_source = file_source;
   c.pidfd = pidfd;
@@ -321,6 +365,9 @@ out:
   if (trees != NULL)
     close_trees (trees, mounts->n_mounts);
   free (file_source);
+  for (i = 0; flags && i < mounts->n_mounts; i++)
+    libcrun_mount_flags_release (&flags[i]);
+  free (flags);
   libcrun_config_free (mounts);
   libcrun_state_free (&st);
   libcrun_state_unlock (dirfd);

@@ -1,8 +1,10 @@
 /* Containers created, exec'd into and deleted while four threads of this
  * program allocate and free in a loop (built against libcrun.a by
  * tests/integration/test_library_guarantees.py):
- *   threads-create STATE_ROOT BUNDLE RUNS
- * The bundle's process must keep running (sleep).  With one malloc arena
+ *   threads-create STATE_ROOT BUNDLE RUNS [MOUNTS_FILE]
+ * The bundle's process must keep running (sleep).  With MOUNTS_FILE each
+ * run also adds its mounts to the running container and removes them
+ * (libcrun_container_change_mounts, whose child joins the container).  With one malloc arena
  * for all threads (M_ARENA_MAX 1) the arena's lock is held at almost any
  * instant; an init or exec'd process that called malloc between its clone
  * and its execve could inherit it held and hang.  Such a hang is rare, so
@@ -66,6 +68,19 @@ exec_true (const char *root, const char *id, libcrun_error_t *err)
   return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -2;
 }
 
+static const char *mounts_file;
+
+/* The live mounts' child, added and removed. */
+static int
+change_mounts (const char *root, const char *id, libcrun_error_t *err)
+{
+  if (mounts_file == NULL)
+    return 0;
+  if (libcrun_container_change_mounts (root, id, mounts_file, true, err) < 0)
+    return -1;
+  return libcrun_container_change_mounts (root, id, mounts_file, false, err);
+}
+
 static int
 one_run (const char *root, const char *bundle, int i)
 {
@@ -84,6 +99,8 @@ one_run (const char *root, const char *bundle, int i)
     r = libcrun_container_start (root, id, &err);
   if (r == 0)
     r = exec_true (root, id, &err);
+  if (r == 0)
+    r = change_mounts (root, id, &err);
   if (r == -1)
     printf ("run %d: %s\n", i, err->msg);
   else if (r == -2)
@@ -103,9 +120,10 @@ main (int argc, char **argv)
   pthread_t t[4];
   int i, runs, failed = 0;
 
-  if (argc != 4)
+  if (argc != 4 && argc != 5)
     return 2;
   runs = atoi (argv[3]);
+  mounts_file = argc == 5 ? argv[4] : NULL;
   libcrun_set_helper (getenv ("CRUN_TEST_HELPER"));
   mallopt (M_ARENA_MAX, 1);
   main_pid = syscall (SYS_getpid);

@@ -5,6 +5,7 @@ dispositions and mask as they were; SIGPIPE keeps its default action and
 a hook that closes its stdin at once, with a large state, does not raise it
 (tests/embed/guarantees.c)."""
 
+import json
 import os
 import subprocess
 
@@ -47,7 +48,8 @@ def build_against_the_tree(source, out):
 def test_init_and_exec_never_allocate_between_clone_and_execve(runtime, bundle, workdir):
     """libcrun.h: the container's init and the exec'd process call only
     system calls between their clone and the execve of the runtime's
-    helper.  30 containers are created, started, exec'd into and deleted
+    helper, nor does the child of `mounts add|remove`.  30 containers are
+    created, started, exec'd into, given mounts and deleted
     while four threads allocate with one arena; every allocator call made
     in another process is counted (tests/embed/threads-create.c): none,
     and no run hangs.  (Before the helper, the init ran the library's
@@ -56,8 +58,16 @@ def test_init_and_exec_never_allocate_between_clone_and_execve(runtime, bundle, 
     env = build_against_the_tree(os.path.join(REPO, "tests", "embed", "threads-create.c"), exe)
     bundle.set_args("sleep", "100")
     bundle.write()
-    r = subprocess.run([exe, runtime.root, bundle.path, "30"], cwd=workdir, env=env, capture_output=True,
-                       text=True, timeout=300)
+    # and `mounts add|remove`, whose child joins the container's namespace
+    src = os.path.join(workdir, "bind-src")
+    os.mkdir(src)
+    mounts = os.path.join(workdir, "mounts.json")
+    with open(mounts, "w") as f:
+        json.dump({"mounts": [{"destination": "/mnt/tc/tmp", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["nosuid", "size=1m"]},
+                              {"destination": "/mnt/tc/bind", "source": src, "options": ["rbind", "ro"]}]}, f)
+    r = subprocess.run([exe, runtime.root, bundle.path, "30", mounts], cwd=workdir, env=env,
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok runs=30 foreign=0", (r.returncode, r.stdout[-2000:],
                                                                               r.stderr[-2000:])
     assert os.listdir(runtime.root) == []
