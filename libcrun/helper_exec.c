@@ -88,14 +88,6 @@ libcrun_helper_exec_release (struct libcrun_helper_exec *x)
 
 /* ---- in the child, between its clone and execveat: system calls only ----- */
 
-static size_t
-put_text (char *buf, size_t n, size_t cap, const char *s)
-{
-  while (*s && n < cap)
-    buf[n++] = *s++;
-  return n;
-}
-
 /* strerrordesc_np reads a table: no locale, no allocation. */
 void
 libcrun_child_fail (int sync, char tag, const char *what, int e)
@@ -105,9 +97,9 @@ libcrun_child_fail (int sync, char tag, const char *what, int e)
   const char *desc = strerrordesc_np (e);
 
   buf[n++] = tag;
-  n = put_text (buf, n, sizeof (buf), what);
-  n = put_text (buf, n, sizeof (buf), ": ");
-  n = put_text (buf, n, sizeof (buf), desc ? desc : "unknown error");
+  n = buf_put (buf, n, sizeof (buf), what);
+  n = buf_put (buf, n, sizeof (buf), ": ");
+  n = buf_put (buf, n, sizeof (buf), desc ? desc : "unknown error");
   (void)!send (sync, buf, n, MSG_NOSIGNAL);
   _exit (1);
 }

@@ -47,28 +47,6 @@ struct change
 
 /* ---- the child: system calls only (libcrun.h), no allocation --------- */
 
-static size_t
-put_text (char *buf, size_t n, size_t cap, const char *s)
-{
-  while (s && *s && n < cap)
-    buf[n++] = *s++;
-  return n;
-}
-
-static size_t
-put_number (char *buf, size_t n, size_t cap, size_t v)
-{
-  char digits[24];
-  size_t k = 0;
-
-  do
-    digits[k++] = (char)('0' + v % 10);
-  while ((v /= 10) && k < sizeof (digits));
-  while (k && n < cap)
-    buf[n++] = digits[--k];
-  return n;
-}
-
 /* "`mounts[I]` `DEST`: WHAT[ `ARG`]: <errno's description>" (or without
  * the mount for I = (size_t)-1) on the report pipe. */
 static int
@@ -80,21 +58,21 @@ child_fail (const struct change *c, size_t i, const char *what, const char *arg,
 
   if (i != (size_t)-1)
     {
-      n = put_text (buf, n, cap, "`mounts[");
-      n = put_number (buf, n, cap, i);
-      n = put_text (buf, n, cap, "]` `");
-      n = put_text (buf, n, cap, c->mounts->mounts[i].destination);
-      n = put_text (buf, n, cap, "`: ");
+      n = buf_put (buf, n, cap, "`mounts[");
+      n = buf_put_number (buf, n, cap, i);
+      n = buf_put (buf, n, cap, "]` `");
+      n = buf_put (buf, n, cap, c->mounts->mounts[i].destination);
+      n = buf_put (buf, n, cap, "`: ");
     }
-  n = put_text (buf, n, cap, what);
+  n = buf_put (buf, n, cap, what);
   if (arg)
     {
-      n = put_text (buf, n, cap, " `");
-      n = put_text (buf, n, cap, arg);
-      n = put_text (buf, n, cap, "`");
+      n = buf_put (buf, n, cap, " `");
+      n = buf_put (buf, n, cap, arg);
+      n = buf_put (buf, n, cap, "`");
     }
-  n = put_text (buf, n, cap, ": ");
-  n = put_text (buf, n, cap, desc ? desc : "unknown error");
+  n = buf_put (buf, n, cap, ": ");
+  n = buf_put (buf, n, cap, desc ? desc : "unknown error");
   (void)!write (c->report, buf, n);
   return 1;
 }

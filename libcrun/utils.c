@@ -680,3 +680,25 @@ fd_holes_set_cloexec (const struct fd_holes *h)
     if (h->hole[i])
       (void)fcntl (h->from + i, F_SETFD, FD_CLOEXEC);
 }
+
+size_t
+buf_put (char *buf, size_t n, size_t cap, const char *s)
+{
+  while (s && *s && n < cap)
+    buf[n++] = *s++;
+  return n;
+}
+
+size_t
+buf_put_number (char *buf, size_t n, size_t cap, size_t v)
+{
+  char digits[24];
+  size_t k = 0;
+
+  do
+    digits[k++] = (char)('0' + v % 10);
+  while ((v /= 10) && k < sizeof (digits));
+  while (k && n < cap)
+    buf[n++] = digits[--k];
+  return n;
+}

@@ -90,6 +90,12 @@ int libcrun_log_level_wanted (void);
  * the container's program does not inherit them. */
 void set_cloexec (const int *fds, size_t n, const int *more);
 
+/* Append s (NULL: nothing) or the decimal v to buf[n..cap); the new
+ * length.  Async-signal-safe: for messages of children between clone and
+ * exec. */
+size_t buf_put (char *buf, size_t n, size_t cap, const char *s);
+size_t buf_put_number (char *buf, size_t n, size_t cap, size_t v);
+
 /* Close and free a -1 terminated fd array (NULL is fine). */
 void close_fd_array (int *fds);
 

@@ -98,3 +98,14 @@ def test_errors(runtime, bundle, workdir, running):
         time.sleep(0.05)
     r = runtime.cmd("mounts", "add", running, ok)
     assert r.rc == 1 and "is not running" in r.err, r
+
+
+def test_a_failure_in_the_container_names_the_mount_and_the_step(runtime, workdir, running):
+    """The child that joins the container reports without allocating
+    (libcrun.h); its message still names the mount, the step and why."""
+    path = write_mounts(workdir, "bad.json", [{"destination": "/proc/sys/zz/yy", "type": "tmpfs",
+                                                "source": "tmpfs", "options": ["size=1m"]}])
+    r = runtime.cmd("mounts", "add", running, path)
+    assert r.rc == 1, r
+    assert ("`mounts[0]` `/proc/sys/zz/yy`: mkdir `/proc/sys/zz`: No such file or directory" in r.err
+            or "`mounts[0]` `/proc/sys/zz/yy`: mkdir `/proc/sys/zz`: Read-only file system" in r.err), r
