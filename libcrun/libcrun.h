@@ -29,12 +29,13 @@
  *   (hooks, newuidmap/newgidmap, the waiter) exec their program; the
  *   container's init and the process libcrun_container_exec starts exec
  *   the runtime's helper (init_helper.h) right after their clone and do
- *   their set-up there, in a process image of their own; the helper that
- *   joins a container's namespaces for libcrun_container_exec never execs
- *   and makes system calls only.  tests/unit/test_threads_alloc.c counts
+ *   their set-up there, in a process image of their own; the children
+ *   that join a container's namespaces for libcrun_container_exec and
+ *   libcrun_container_change_mounts never exec and make system calls
+ *   only.  tests/unit/test_threads_alloc.c counts
  *   the allocator calls made in children while four threads allocate and
  *   1,000 hooks run; tests/embed/threads-create.c does the same for 30
- *   containers created, exec'd into and deleted
+ *   containers created, exec'd into, given mounts and deleted
  *   (test_library_guarantees.py); contrib/embedder/supervisor.c creates
  *   containers in several threads at once while the others allocate.
  *   The helper is found where libcrun_set_helper says, by default the
