@@ -450,16 +450,6 @@ libcrun_cgroup_open_join (const struct libcrun_cgroup *cg, int *unified_fd, int 
   return 0;
 }
 
-int
-libcrun_cgroup_join_v1 (const int *v1_tasks)
-{
-  size_t i;
-  for (i = 0; v1_tasks && v1_tasks[i] >= 0; i++)
-    if (write (v1_tasks[i], "0", 1) != 1)
-      return -errno;
-  return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Removal. */
 

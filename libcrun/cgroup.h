@@ -52,17 +52,13 @@ int libcrun_cgroup_planned_path (const char *cgroups_path, const char *id, char 
  * hierarchy for clone3(CLONE_INTO_CGROUP) (-1 without one), and *v1_tasks,
  * the v1 hierarchies' `tasks` files opened for writing (-1 terminated; NULL
  * on a pure v2 layout; close_fd_array frees it).  A single-threaded process
- * that writes "0" into them (libcrun_cgroup_join_v1) joins without the
+ * that writes "0" into them (libcrun_helper_exec_child) joins without the
  * global lock that a pid written by another process takes
  * (cgroup_threadgroup_rwsem: an RCU grace period, the longest step of a run
  * on v1).  The opener's credentials are the ones checked, so a process in a
  * user namespace can do it too. */
 int libcrun_cgroup_open_join (const struct libcrun_cgroup *cg, int *unified_fd, int **v1_tasks,
                               libcrun_error_t *err);
-
-/* In the joining process: write "0" into each v1 `tasks` file.  Only
- * write(), so it may run between clone and exec; 0 or -errno. */
-int libcrun_cgroup_join_v1 (const int *v1_tasks);
 
 /* Rebuild a handle from a stored path (no filesystem change). */
 int libcrun_cgroup_load (const char *path, struct libcrun_cgroup **out, libcrun_error_t *err);

@@ -95,22 +95,17 @@ differing_namespaces (pid_t init)
   return flags;
 }
 
-/* The process' first steps: into the v1 cgroups it can join itself, then
- * wait for EXEC_GO, and take no signal mask from the runtime. */
+/* The process' first steps (it joined the v1 cgroups it could before its
+ * execve, libcrun_helper_exec_child): wait for EXEC_GO, and take no
+ * signal mask from the runtime. */
 static void
 exec_process_wait_go (struct exec_ctx *c)
 {
-  libcrun_error_t err = NULL;
   sigset_t none;
   char msg;
-  int joined;
 
-  joined = libcrun_cgroup_join_v1 (c->cgroup_tasks);
-  if (joined < 0)
-    {
-      libcrun_make_error (&err, -joined, "join the container's cgroup");
-      libcrun_report_error_and_exit (c->sock, EXEC_ERROR, &err);
-    }
+  close_fd_array (c->cgroup_tasks);
+  c->cgroup_tasks = NULL;
   /* Wait until the runtime has placed us in the rest of the container's
    * cgroups (where we could not join by ourselves). */
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
@@ -637,6 +632,7 @@ exec_prepare_helper (struct exec_run *r, libcrun_error_t *err)
   for (i = 0; i < o->preserve_fds; i++)
     keep[n++] = 3 + i;
   c->x.become_root = (c->helper_ns_flags & CLONE_NEWUSER) != 0;
+  c->x.join_tasks = c->cgroup_tasks;
   return libcrun_helper_exec_prepare (&c->x, "exec", fd, c->sock, keep, n, err);
 }
 

@@ -112,12 +112,15 @@ libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, c
   char c;
 
   /* The init dies with the runtime until it is ready: a half-built
-   * container whose creator vanished is of no use to anybody (the helper
-   * sets it again, as becoming root below clears it). */
+   * container whose creator vanished is of no use to anybody.  Armed
+   * again after becoming root below, which clears it; execve keeps it. */
   if (x->die_with_runtime)
     prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (x->close_first >= 0)
     close (x->close_first);
+  for (i = 0; x->join_tasks && x->join_tasks[i] >= 0; i++)
+    if (write (x->join_tasks[i], "0", 1) != 1)
+      libcrun_child_fail (x->sync, error_tag, "join the container's cgroup", errno);
   if (wait_tag)
     {
       do
@@ -134,6 +137,8 @@ libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, c
     {
       (void)syscall (SYS_setresgid, 0, 0, 0);
       (void)syscall (SYS_setresuid, 0, 0, 0);
+      if (x->die_with_runtime)
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
     }
   for (i = 0; i < x->n_keep; i++)
     (void)fcntl (x->keep[i], F_SETFD, 0);

@@ -23,8 +23,11 @@ struct libcrun_helper_exec
   int sync;              /* the socket to the runtime */
   int close_first;       /* the state lock: closed before anything; -1: none */
   bool die_with_runtime; /* PR_SET_PDEATHSIG SIGKILL first (the init) */
-  bool become_root;      /* of the user namespace the process is in */
-  int *keep;             /* FD_CLOEXEC cleared on these before the execve */
+  /* v1 `tasks` files the child joins by writing "0", first thing (see
+   * libcrun_cgroup_open_join); -1 terminated, the caller's; NULL: none */
+  const int *join_tasks;
+  bool become_root; /* of the user namespace the process is in */
+  int *keep;        /* FD_CLOEXEC cleared on these before the execve */
   size_t n_keep;
   char options_arg[16], sync_arg[16];
   char *argv[6];
@@ -42,9 +45,9 @@ int libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode
                                  int sync, const int *keep, size_t n, libcrun_error_t *err);
 void libcrun_helper_exec_release (struct libcrun_helper_exec *x);
 
-/* In the child, right after the clone: with wait_tag, wait for that
- * one-byte message on sync first (the init: its id mappings written);
- * then execveat the helper.  Async-signal-safe; a failure is reported on
+/* In the child, right after the clone: into the v1 cgroups; with
+ * wait_tag, wait for that one-byte message on sync (the init: its id
+ * mappings written); then execveat the helper.  Async-signal-safe; a failure is reported on
  * sync after error_tag. */
 void libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, char error_tag)
     __attribute__ ((noreturn));

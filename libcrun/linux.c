@@ -407,22 +407,6 @@ struct preopened
   int *cgroup_tasks; /* v1 `tasks` files the init writes "0" into; NULL */
 };
 
-/* First thing in the init: join the v1 cgroups by writing "0" (this
- * thread; the init is single-threaded, so the whole process) into the
- * `tasks` files the runtime opened (libcrun_cgroup_open_join). */
-static void
-join_v1_cgroups (const struct preopened *pre, int sync)
-{
-  int r = libcrun_cgroup_join_v1 (pre->cgroup_tasks);
-  if (r < 0)
-    {
-      libcrun_error_t err = NULL;
-      libcrun_make_error (&err, -r, "join the container's cgroup");
-      libcrun_report_error_and_exit (sync, SYNC_ERROR, &err);
-    }
-  close_fd_array (pre->cgroup_tasks);
-}
-
 /* Join the namespaces given by path (the user namespace first, then, as
  * root of it, the others) and create the cgroup and time namespaces, which
  * clone3 does not make here. */
@@ -729,7 +713,8 @@ init_main (const struct libcrun_init_options *o, const struct preopened *pre, in
   cleanup_strv char **env = NULL;
   int fifo = -1, start_fifo = -1;
 
-  join_v1_cgroups (pre, sync);
+  /* In its v1 cgroups already (libcrun_helper_exec_child). */
+  close_fd_array (pre->cgroup_tasks);
   reset_signals ();
 
   if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
@@ -804,7 +789,7 @@ libcrun_linux_init_helper (int options_fd, int sync)
   if (w.log_level >= 0)
     libcrun_set_log_handler (forward_log, &w.sync, (enum libcrun_log_level)w.log_level);
   options_from_wire (&w, config, &o, &pre);
-  /* The array is the init's to close (join_v1_cgroups). */
+  /* The array is the init's to close (init_main). */
   w.cgroup_tasks = NULL;
   init_main (&o, &pre, w.sync, w.new_mntns, w.new_userns);
 }
@@ -1295,6 +1280,7 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
     keep[n++] = 3 + i;
   s->x.close_first = o->state_lock_fd;
   s->x.die_with_runtime = true;
+  s->x.join_tasks = s->pre.cgroup_tasks;
   s->x.become_root = s->new_userns;
   return libcrun_helper_exec_prepare (&s->x, "init", fd, s->child_end, keep, n, err);
 }
@@ -1303,7 +1289,7 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
  * only, and its unified cgroup's directory and v1 `tasks` files.  Where
  * there is a cgroup2 hierarchy the init is born in its cgroup there
  * (CLONE_INTO_CGROUP, 5.7+); it joins the v1 hierarchies itself
- * (join_v1_cgroups); a kernel that refuses the flag gets the pid written
+ * (libcrun_helper_exec_child); a kernel that refuses the flag gets the pid written
  * right after (place_init). */
 static int
 spawn_prepare_clone (struct init_spawn *s, libcrun_error_t *err)
