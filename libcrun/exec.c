@@ -54,11 +54,10 @@ struct exec_ctx
   int runtime_fds[2];
   /* The container's cgroup (or --cgroup's sub-cgroup), opened by the
    * runtime: the unified hierarchy's directory for CLONE_INTO_CGROUP (-1
-   * without one) and the v1 `tasks` files the process writes "0" into, so
-   * that no pid is written and no global cgroup lock taken (see
-   * libcrun_cgroup_open_join). */
+   * without one); the v1 `tasks` files the process writes "0" into are
+   * x.join_tasks (so that no pid is written and no global cgroup lock
+   * taken, see libcrun_cgroup_open_join). */
   int cgroup_fd;
-  int *cgroup_tasks;
   /* The helper joins these (the user, pid and time namespaces, which
    * the process must be born in or have joined before its execve); the
    * process joins the rest itself, after it. */
@@ -104,8 +103,6 @@ exec_process_wait_go (struct exec_ctx *c)
   sigset_t none;
   char msg;
 
-  close_fd_array (c->cgroup_tasks);
-  c->cgroup_tasks = NULL;
   /* Wait until the runtime has placed us in the rest of the container's
    * cgroups (where we could not join by ourselves). */
   if (read (c->sock, &msg, 1) != 1 || msg != EXEC_GO)
@@ -315,7 +312,7 @@ libcrun_exec_helper (int options_fd, int sock)
   if (libcrun_exec_wire_read (options_fd, &w, &err) < 0)
     libcrun_report_error_and_exit (sock, EXEC_ERROR, &err);
   close (options_fd);
-  set_cloexec ((int[]){ w.sock, w.console, w.init_pidfd, w.root_fd }, 4, w.cgroup_tasks);
+  set_cloexec ((int[]){ w.sock, w.console, w.init_pidfd, w.root_fd }, 4);
   fd_holes_set_cloexec (&w.holes);
   options_from_wire (&w, &o);
   /* The runtime built the same process from the same input and accepted
@@ -330,7 +327,6 @@ libcrun_exec_helper (int options_fd, int sock)
   c.sock = w.sock;
   c.console = w.console;
   c.holes = &w.holes;
-  c.cgroup_tasks = w.cgroup_tasks;
   exec_process_main (&c);
 }
 
@@ -608,32 +604,20 @@ exec_prepare_helper (struct exec_run *r, libcrun_error_t *err)
     .init_pidfd = c->init_pidfd,
     .root_fd = c->root_fd,
     .ns_flags = c->ns_flags & ~c->helper_ns_flags,
-    .cgroup_tasks = c->cgroup_tasks,
     .has_seccomp = c->seccomp != NULL,
   };
-  cleanup_free int *keep = NULL;
-  size_t n = 0;
-  int fd, i;
+  int fd;
 
   if (c->seccomp)
     w.seccomp = *c->seccomp;
   if (libcrun_exec_wire_write (&w, &fd, err) < 0)
     return -1;
-  for (i = 0; c->cgroup_tasks && c->cgroup_tasks[i] >= 0; i++)
-    ;
-  keep = xmalloc ((3 + (size_t)i + (size_t)o->preserve_fds) * sizeof (int));
-  keep[n++] = c->init_pidfd;
-  keep[n++] = c->root_fd;
-  if (c->console >= 0)
-    keep[n++] = c->console;
-  for (i = 0; c->cgroup_tasks && c->cgroup_tasks[i] >= 0; i++)
-    keep[n++] = c->cgroup_tasks[i];
-  /* the whole preserved range, holes too (see linux.c) */
-  for (i = 0; i < o->preserve_fds; i++)
-    keep[n++] = 3 + i;
   c->x.become_root = (c->helper_ns_flags & CLONE_NEWUSER) != 0;
-  c->x.join_tasks = c->cgroup_tasks;
-  return libcrun_helper_exec_prepare (&c->x, "exec", fd, c->sock, keep, n, err);
+  c->x.join_tasks = r->cgroup_tasks;
+  /* The v1 `tasks` files are written before the execve and stay behind. */
+  return libcrun_helper_exec_prepare (&c->x, "exec", fd, c->sock,
+                                      (int[]){ c->init_pidfd, c->root_fd, c->console }, 3,
+                                      o->preserve_fds, err);
 }
 
 /* The helper (exec_helper_main), which creates the process. */
@@ -646,7 +630,6 @@ exec_spawn (struct exec_run *r, libcrun_error_t *err)
   memset (c, 0, sizeof (*c));
   c->x = (struct libcrun_helper_exec)LIBCRUN_HELPER_EXEC_INIT;
   c->cgroup_fd = r->cgroup_fd;
-  c->cgroup_tasks = r->cgroup_tasks;
   c->holes = &r->holes;
   c->o = r->o;
   c->proc = r->config->process;

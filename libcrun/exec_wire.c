@@ -37,7 +37,6 @@ libcrun_exec_wire_write (const struct libcrun_exec_wire *w, int *fd, libcrun_err
   wire_put_int (g, "init_pidfd", w->init_pidfd);
   wire_put_int (g, "root_fd", w->root_fd);
   wire_put_int (g, "ns_flags", w->ns_flags);
-  wire_put_fds (g, "cgroup_tasks", w->cgroup_tasks);
   wire_put_seccomp (g, w->has_seccomp ? &w->seccomp : NULL);
   return wire_end (g, "exec'd process", fd, err);
 }
@@ -71,7 +70,6 @@ get_all (yajl_val doc, struct libcrun_exec_wire *w, bool *bad)
   w->init_pidfd = (int)wire_get_int (doc, "init_pidfd", bad);
   w->root_fd = (int)wire_get_int (doc, "root_fd", bad);
   w->ns_flags = (int)wire_get_int (doc, "ns_flags", bad);
-  w->cgroup_tasks = wire_get_fds (doc, "cgroup_tasks", bad);
   w->has_seccomp = wire_get_seccomp (doc, &w->seccomp, bad);
 }
 

@@ -24,7 +24,6 @@ struct libcrun_exec_wire
   struct fd_holes holes;
   int sock, console, init_pidfd, root_fd;
   int ns_flags; /* the namespaces the helper joins itself */
-  int *cgroup_tasks;
   bool has_seccomp;
   struct libcrun_seccomp_program seccomp;
 };

@@ -48,8 +48,11 @@ open_image (int *image, libcrun_error_t *err)
 
 int
 libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode, int options, int sync,
-                             const int *keep, size_t n, libcrun_error_t *err)
+                             const int *pass, size_t n, int preserve_fds, libcrun_error_t *err)
 {
+  size_t i;
+  int fd;
+
   x->options = options;
   x->sync = sync;
   if (open_image (&x->image, err) < 0)
@@ -57,11 +60,17 @@ libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode, in
       libcrun_helper_exec_release (x);
       return -1;
     }
-  x->keep = xmalloc ((n + 2) * sizeof (int));
-  memcpy (x->keep, keep, n * sizeof (int));
-  x->keep[n] = options;
-  x->keep[n + 1] = sync;
-  x->n_keep = n + 2;
+  x->keep = xmalloc ((n + 2 + (size_t)preserve_fds) * sizeof (int));
+  x->n_keep = 0;
+  x->keep[x->n_keep++] = options;
+  x->keep[x->n_keep++] = sync;
+  for (i = 0; i < n; i++)
+    if (pass[i] >= 0)
+      x->keep[x->n_keep++] = pass[i];
+  /* The preserved range, holes too: their numbers stay taken until the
+   * helper closes them, so that nothing it opens lands there. */
+  for (fd = 3; fd < 3 + preserve_fds; fd++)
+    x->keep[x->n_keep++] = fd;
   snprintf (x->options_arg, sizeof (x->options_arg), "%d", options);
   snprintf (x->sync_arg, sizeof (x->sync_arg), "%d", sync);
   x->argv[0] = (char *)LIBCRUN_HELPER_NAME;
@@ -113,7 +122,8 @@ libcrun_helper_exec_child (const struct libcrun_helper_exec *x, char wait_tag, c
 
   /* The init dies with the runtime until it is ready: a half-built
    * container whose creator vanished is of no use to anybody.  Armed
-   * again after becoming root below, which clears it; execve keeps it. */
+   * again after becoming root below, which clears it; execve keeps it
+   * unless it raises capabilities, so the helper arms it once more. */
   if (x->die_with_runtime)
     prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (x->close_first >= 0)

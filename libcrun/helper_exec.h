@@ -39,10 +39,12 @@ struct libcrun_helper_exec
   }
 
 /* In the runtime, before the clone: the helper's image for `mode` ("init"
- * or "exec"), which gets options (a wire memfd, now x's) and sync; keep
- * (n fds) is copied, options and sync are added to it. */
+ * or "exec"), which gets options (a wire memfd, now x's), sync, the n fds
+ * of `pass` (-1 ones skipped) and the whole preserved range 3 ..
+ * 3+preserve_fds-1. */
 int libcrun_helper_exec_prepare (struct libcrun_helper_exec *x, const char *mode, int options,
-                                 int sync, const int *keep, size_t n, libcrun_error_t *err);
+                                 int sync, const int *pass, size_t n, int preserve_fds,
+                                 libcrun_error_t *err);
 void libcrun_helper_exec_release (struct libcrun_helper_exec *x);
 
 /* In the child, right after the clone: into the v1 cgroups; with

@@ -34,7 +34,6 @@ libcrun_init_wire_write (const struct libcrun_init_wire *w, int *fd, libcrun_err
   wire_put_int (g, "hooks_stdout", w->hooks.stdout_fd);
   wire_put_int (g, "hooks_stderr", w->hooks.stderr_fd);
   wire_put_seccomp (g, w->has_seccomp ? &w->seccomp : NULL);
-  wire_put_fds (g, "cgroup_tasks", w->cgroup_tasks);
   return wire_end (g, "container's init", fd, err);
 }
 
@@ -64,7 +63,6 @@ get_all (yajl_val doc, struct libcrun_init_wire *w, bool *bad)
   w->hooks.stdout_fd = (int)wire_get_int (doc, "hooks_stdout", bad);
   w->hooks.stderr_fd = (int)wire_get_int (doc, "hooks_stderr", bad);
   w->has_seccomp = wire_get_seccomp (doc, &w->seccomp, bad);
-  w->cgroup_tasks = wire_get_fds (doc, "cgroup_tasks", bad);
 }
 
 int
@@ -96,7 +94,6 @@ libcrun_init_wire_release (struct libcrun_init_wire *w)
   free (w->console_socket);
   free (w->holes.hole);
   free (w->seccomp.bpf);
-  free (w->cgroup_tasks);
   memset (w, 0, sizeof (*w));
   w->sync = w->exec_fifo = w->start_fifo = w->console = -1;
 }

@@ -28,7 +28,6 @@ struct libcrun_init_wire
   bool has_seccomp;
   struct libcrun_seccomp_program seccomp;
   int exec_fifo, start_fifo, console; /* the preopened fds, -1: none */
-  int *cgroup_tasks;                  /* -1 terminated; NULL: none */
 };
 
 /* Into a new sealed memfd (*fd, close-on-exec). */

@@ -403,8 +403,7 @@ struct preopened
 {
   int exec_fifo;
   int start_fifo;
-  int console;       /* connected --console-socket, or -1 */
-  int *cgroup_tasks; /* v1 `tasks` files the init writes "0" into; NULL */
+  int console; /* connected --console-socket, or -1 */
 };
 
 /* Join the namespaces given by path (the user namespace first, then, as
@@ -713,8 +712,6 @@ init_main (const struct libcrun_init_options *o, const struct preopened *pre, in
   cleanup_strv char **env = NULL;
   int fifo = -1, start_fifo = -1;
 
-  /* In its v1 cgroups already (libcrun_helper_exec_child). */
-  close_fd_array (pre->cgroup_tasks);
   reset_signals ();
 
   if (child_setup (o, pre, sync, new_mntns, new_userns, &exe, &fifo, &start_fifo, &created_json,
@@ -761,7 +758,6 @@ options_from_wire (const struct libcrun_init_wire *w, const struct oci_config *c
   pre->exec_fifo = w->exec_fifo;
   pre->start_fifo = w->start_fifo;
   pre->console = w->console;
-  pre->cgroup_tasks = w->cgroup_tasks;
 }
 
 void
@@ -779,7 +775,7 @@ libcrun_linux_init_helper (int options_fd, int sync)
   close (options_fd);
   set_cloexec (
       (int[]){ w.sync, w.exec_fifo, w.start_fifo, w.console, w.hooks.stdout_fd, w.hooks.stderr_fd },
-      6, w.cgroup_tasks);
+      6);
   fd_holes_set_cloexec (&w.holes);
   libcrun_spawn_learn (w.spawn_rung, w.spawn_autokill);
   /* The runtime parsed the same text: it has logged what the parser had
@@ -789,8 +785,6 @@ libcrun_linux_init_helper (int options_fd, int sync)
   if (w.log_level >= 0)
     libcrun_set_log_handler (forward_log, &w.sync, (enum libcrun_log_level)w.log_level);
   options_from_wire (&w, config, &o, &pre);
-  /* The array is the init's to close (init_main). */
-  w.cgroup_tasks = NULL;
   init_main (&o, &pre, w.sync, w.new_mntns, w.new_userns);
 }
 
@@ -1148,6 +1142,7 @@ struct init_spawn
   /* Ours to close: the fifos we opened, the console socket, the
    * unified cgroup's directory, both ends of the init's socket. */
   int exec_fifo, start_fifo, console, cgroup_fd;
+  int *cgroup_tasks; /* v1 `tasks` files the init writes "0" into before its execve; NULL */
   int parent_end, child_end;
   int saved_ns[2]; /* our children's pid and time namespaces, restored after the clone */
   bool born_in_cgroup, v1_joined;
@@ -1217,14 +1212,6 @@ spawn_preopen (struct init_spawn *s, libcrun_error_t *err)
   return 0;
 }
 
-/* fd onto keep, when there is one. */
-static void
-keep_fd (int *keep, size_t *n, int fd)
-{
-  if (fd >= 0)
-    keep[(*n)++] = fd;
-}
-
 /* What the init's helper gets (helper_exec.h), from the options and what
  * we opened for it. */
 static int
@@ -1250,12 +1237,9 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
     .exec_fifo = s->pre.exec_fifo,
     .start_fifo = s->pre.start_fifo,
     .console = s->pre.console,
-    .cgroup_tasks = s->pre.cgroup_tasks,
   };
 
-  cleanup_free int *keep = NULL;
-  size_t n = 0;
-  int fd = -1, i;
+  int fd = -1;
 
   libcrun_spawn_facts (&w.spawn_rung, &w.spawn_autokill);
   if (o->preserve_holes)
@@ -1264,25 +1248,15 @@ spawn_prepare_exec (struct init_spawn *s, libcrun_error_t *err)
     w.seccomp = *o->seccomp;
   if (libcrun_init_wire_write (&w, &fd, err) < 0)
     return -1;
-  for (i = 0; w.cgroup_tasks && w.cgroup_tasks[i] >= 0; i++)
-    ;
-  keep = xmalloc ((5 + (size_t)i + (size_t)o->preserve_fds) * sizeof (int));
-  keep_fd (keep, &n, w.exec_fifo);
-  keep_fd (keep, &n, w.start_fifo);
-  keep_fd (keep, &n, w.console);
-  keep_fd (keep, &n, w.hooks.stdout_fd);
-  keep_fd (keep, &n, w.hooks.stderr_fd);
-  for (i = 0; w.cgroup_tasks && w.cgroup_tasks[i] >= 0; i++)
-    keep[n++] = w.cgroup_tasks[i];
-  /* The whole preserved range, holes too: their numbers stay taken until
-   * the init closes them, so that nothing it opens lands there. */
-  for (i = 0; i < o->preserve_fds; i++)
-    keep[n++] = 3 + i;
   s->x.close_first = o->state_lock_fd;
   s->x.die_with_runtime = true;
-  s->x.join_tasks = s->pre.cgroup_tasks;
+  s->x.join_tasks = s->cgroup_tasks;
   s->x.become_root = s->new_userns;
-  return libcrun_helper_exec_prepare (&s->x, "init", fd, s->child_end, keep, n, err);
+  /* The v1 `tasks` files are written before the execve and stay behind. */
+  return libcrun_helper_exec_prepare (
+      &s->x, "init", fd, s->child_end,
+      (int[]){ w.exec_fifo, w.start_fifo, w.console, w.hooks.stdout_fd, w.hooks.stderr_fd }, 5,
+      o->preserve_fds, err);
 }
 
 /* The pid and time namespaces the config names by path, for the init
@@ -1305,15 +1279,14 @@ spawn_prepare_clone (struct init_spawn *s, libcrun_error_t *err)
                                               err)
              < 0)
     return libcrun_error_wrap (err, "`linux.resources`");
-  if (o->cgroup
-      && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->pre.cgroup_tasks, err) < 0)
+  if (o->cgroup && libcrun_cgroup_open_join (o->cgroup, &s->cgroup_fd, &s->cgroup_tasks, err) < 0)
     return -1;
   if (spawn_prepare_exec (s, err) < 0
       || libcrun_linux_enter_parent_namespaces (o->config, s->saved_ns, err) < 0)
     {
       libcrun_linux_restore_parent_namespaces (s->saved_ns);
-      close_fd_array (s->pre.cgroup_tasks);
-      s->pre.cgroup_tasks = NULL;
+      close_fd_array (s->cgroup_tasks);
+      s->cgroup_tasks = NULL;
       return -1;
     }
   return 0;
@@ -1346,7 +1319,7 @@ spawn_clone (struct init_spawn *s, libcrun_error_t *err)
   if (ret < 0)
     {
       int e = errno;
-      close_fd_array (s->pre.cgroup_tasks);
+      close_fd_array (s->cgroup_tasks);
       return libcrun_make_error (err, e,
                                  "create the container's init process (clone3 flags 0x%llx)",
                                  (unsigned long long)s->ns_flags);
@@ -1360,8 +1333,9 @@ spawn_clone (struct init_spawn *s, libcrun_error_t *err)
   s->h->pid = (pid_t)ret;
   s->h->pidfd = pidfd;
   close (steal_fd (&s->child_end));
-  s->v1_joined = s->pre.cgroup_tasks != NULL;
-  close_fd_array (s->pre.cgroup_tasks);
+  s->v1_joined = s->cgroup_tasks != NULL;
+  close_fd_array (s->cgroup_tasks);
+  s->cgroup_tasks = NULL;
   libcrun_test_crash_point ("create:cloned");
   return 0;
 }
@@ -1431,7 +1405,7 @@ libcrun_linux_spawn_init (const struct libcrun_init_options *o, struct libcrun_i
   struct init_spawn s = {
     .o = o,
     .h = h,
-    .pre = { .exec_fifo = -1, .start_fifo = -1, .console = -1, .cgroup_tasks = NULL },
+    .pre = { .exec_fifo = -1, .start_fifo = -1, .console = -1 },
     .exec_fifo = -1,
     .start_fifo = -1,
     .console = -1,

@@ -660,15 +660,13 @@ sealed_memfd_copy (const char *name, int src_fd)
 }
 
 void
-set_cloexec (const int *fds, size_t n, const int *more)
+set_cloexec (const int *fds, size_t n)
 {
   size_t i;
 
   for (i = 0; i < n; i++)
     if (fds[i] >= 0)
       (void)fcntl (fds[i], F_SETFD, FD_CLOEXEC);
-  for (i = 0; more && more[i] >= 0; i++)
-    (void)fcntl (more[i], F_SETFD, FD_CLOEXEC);
 }
 
 void

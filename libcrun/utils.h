@@ -84,11 +84,10 @@ int sealed_memfd_copy (const char *name, int src_fd);
  * (log.c). */
 int libcrun_log_level_wanted (void);
 
-/* FD_CLOEXEC on each fd >= 0 of fds[0..n) and of the -1 terminated more
- * (NULL is fine): the runtime's helper gets its fds with FD_CLOEXEC
- * cleared (helper_exec.h) and gives them back their flag at once, so that
- * the container's program does not inherit them. */
-void set_cloexec (const int *fds, size_t n, const int *more);
+/* FD_CLOEXEC on each fd >= 0 of fds[0..n): the runtime's helper gets its
+ * fds with FD_CLOEXEC cleared (helper_exec.h) and gives them back their
+ * flag at once, so that the container's program does not inherit them. */
+void set_cloexec (const int *fds, size_t n);
 
 /* Append s (NULL: nothing) or the decimal v to buf[n..cap); the new
  * length.  Async-signal-safe: for messages of children between clone and

@@ -51,18 +51,6 @@ wire_put_strv (yajl_gen g, const char *key, char *const *v)
 }
 
 void
-wire_put_fds (yajl_gen g, const char *key, const int *fds)
-{
-  size_t i;
-
-  json_string (g, key);
-  yajl_gen_array_open (g);
-  for (i = 0; fds && fds[i] >= 0; i++)
-    yajl_gen_integer (g, fds[i]);
-  yajl_gen_array_close (g);
-}
-
-void
 wire_put_hex (yajl_gen g, const char *key, const void *p, size_t n)
 {
   static const char digits[] = "0123456789abcdef";
@@ -189,31 +177,6 @@ wire_get_strv (yajl_val doc, const char *key, bool *bad)
       out[i] = xstrdup (YAJL_IS_STRING (s) ? YAJL_GET_STRING (s) : "");
     }
   return out;
-}
-
-int *
-wire_get_fds (yajl_val doc, const char *key, bool *bad)
-{
-  yajl_val a = field (doc, key);
-  int *fds;
-  size_t i, n;
-
-  if (a == NULL || !YAJL_IS_ARRAY (a))
-    {
-      *bad = true;
-      return NULL;
-    }
-  n = YAJL_GET_ARRAY (a)->len;
-  if (n == 0)
-    return NULL;
-  fds = xmalloc ((n + 1) * sizeof (int));
-  for (i = 0; i < n; i++)
-    {
-      yajl_val v = YAJL_GET_ARRAY (a)->values[i];
-      fds[i] = YAJL_IS_INTEGER (v) ? (int)YAJL_GET_INTEGER (v) : -1;
-    }
-  fds[n] = -1;
-  return fds;
 }
 
 static int

@@ -17,7 +17,6 @@ yajl_gen wire_begin (void);
 void wire_put_int (yajl_gen g, const char *key, long long v);
 void wire_put_str (yajl_gen g, const char *key, const char *v);   /* NULL: null */
 void wire_put_strv (yajl_gen g, const char *key, char *const *v); /* NULL: null */
-void wire_put_fds (yajl_gen g, const char *key, const int *fds);  /* -1 terminated, NULL */
 void wire_put_hex (yajl_gen g, const char *key, const void *p, size_t n);
 void wire_put_holes (yajl_gen g, const struct fd_holes *h);
 void wire_put_seccomp (yajl_gen g, const struct libcrun_seccomp_program *prog); /* NULL: none */
@@ -30,7 +29,6 @@ bool wire_has (yajl_val doc, const char *key);
 long long wire_get_int (yajl_val doc, const char *key, bool *bad);
 char *wire_get_str (yajl_val doc, const char *key, bool *bad);
 char **wire_get_strv (yajl_val doc, const char *key, bool *bad);
-int *wire_get_fds (yajl_val doc, const char *key, bool *bad);
 void *wire_get_hex (yajl_val doc, const char *key, size_t *n, bool *bad);
 void wire_get_holes (yajl_val doc, struct fd_holes *h, bool *bad);
 /* false when the object has no program */
